@@ -1,0 +1,39 @@
+# CNSCĐ Portal — the two commands are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: install run test lint format bench stop messages
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: migrate, load the real units and demo data, print demo users, serve on http://127.0.0.1:8000/
+run: export DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_admin_units
+	$(PY) manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## make test: lint, migrations check and the whole suite on real PostgreSQL and Redis
+test: install
+	$(PY) scripts/test.py
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix . && $(PY) -m ruff format .
+
+## make stop: stop the embedded PostgreSQL started by `make run` (if any)
+stop: install
+	$(PY) -c "from cnscd.embedded import stop_embedded_database as s; s()"
+
+messages: install
+	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv

@@ -1,0 +1,50 @@
+"""Demo hamlets and users for ``make run`` (idempotent). Not for production databases."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Role, RoleAssignment, User
+from areas import services
+from areas.models import Area, Level, Structure
+
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105 — printed on screen by `make run`, demo data only
+DEMO_PROVINCE_CODE = "80"  # Tây Ninh today (Long An's code before 2025)
+HAMLETS = [("Ấp 1", "Ấp"), ("Ấp 2", "Ấp"), ("Ấp 3", "Ấp"), ("Khu phố Chợ", "Khu phố")]
+
+
+class Command(BaseCommand):
+    help = "Create demo hamlets and one user per role in the current province 80 (password: Demo@2026)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        province = Area.objects.filter(
+            structure=Structure.CURRENT, level=Level.PROVINCE, code=DEMO_PROVINCE_CODE
+        ).first()
+        if province is None:
+            raise CommandError("Import the administrative units first: manage.py import_admin_units --province 80")
+        communes = list(Area.objects.filter(parent=province, level=Level.COMMUNE).order_by("code")[:2])
+        hamlets = []
+        for commune in communes:
+            for name, kind in HAMLETS:
+                hamlet = Area.objects.filter(parent=commune, level=Level.HAMLET, name=name).first()
+                hamlets.append(hamlet or services.hamlet_create(parent=commune, name=name, kind=kind))
+        people = [
+            ("admin", "Quản trị hệ thống", None, None),
+            ("tinh.admin", "Nguyễn Thị Tỉnh", Role.PROVINCE_ADMIN, province),
+            ("lanh.dao", "Trần Văn Lãnh", Role.VIEWER, province),
+            ("xa.canbo", "Lê Thị Xã", Role.COMMUNE_OFFICER, communes[0]),
+            ("xa2.canbo", "Phạm Văn Hai", Role.COMMUNE_OFFICER, communes[1]),
+            ("to.truong", "Võ Văn Tổ", Role.TEAM_LEADER, hamlets[0]),
+            ("to.vien", "Huỳnh Thị Viên", Role.TEAM_MEMBER, hamlets[0]),
+        ]
+        self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
+        for username, full_name, role, area in people:
+            user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_staff = user.is_superuser = role is None
+                user.save()
+            if role:
+                RoleAssignment.objects.get_or_create(user=user, role=role, area=area)
+            where = f"{area.name}" if area else "toàn quốc"
+            self.stdout.write(f"  {username:<11} {str(role.label) if role else 'Superuser':<26} {where}")

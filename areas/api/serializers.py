@@ -1,0 +1,25 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from areas import scoping
+from areas.models import HAMLET_KINDS, Area
+from cnscd.api import ScopedPrimaryKeyRelatedField
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    parent = ScopedPrimaryKeyRelatedField(
+        queryset=Area.objects.all(), roles=scoping.AREA_WRITERS, allow_null=False, required=True
+    )
+    kind = serializers.ChoiceField(
+        choices=[(kind, kind) for kind in HAMLET_KINDS], help_text=_("Kind of hamlet (Thôn, Ấp, Bản, Khóm…).")
+    )
+
+    class Meta:
+        model = Area
+        fields = ["id", "code", "name", "level", "kind", "parent", "path", "valid_from", "valid_to"]
+        read_only_fields = ["level", "path", "valid_from", "valid_to"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["kind"] = instance.kind  # units of every level, not only hamlet kinds
+        return data

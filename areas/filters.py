@@ -1,0 +1,29 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from areas.models import Area, Level
+
+
+class AreaFilter(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(choices=Level.choices)
+    parent = django_filters.NumberFilter(field_name="parent_id")
+    code = django_filters.CharFilter()
+    q = django_filters.CharFilter(method="filter_q", label="Search in name or code")
+    current = django_filters.BooleanFilter(method="filter_current", label="Valid today")
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on this date")
+
+    class Meta:
+        model = Area
+        fields = ["level", "parent", "code"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code=value))
+
+    def filter_current(self, queryset, name, value):
+        today = timezone.localdate()
+        valid = queryset.valid_on(today)
+        return valid if value else queryset.exclude(pk__in=valid.values("pk"))
+
+    def filter_valid_on(self, queryset, name, value):
+        return queryset.valid_on(value)

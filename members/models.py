@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from areas.scoping import ScopedQuerySet
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    OTHER = "other", _("Other")
+
+
+class Organization(models.TextChoices):
+    YOUTH_UNION = "youth_union", _("Youth Union")
+    WOMEN_UNION = "women_union", _("Women's Union")
+    FARMERS_UNION = "farmers_union", _("Farmers' Union")
+    VETERANS = "veterans", _("Veterans' Association")
+    FATHERLAND_FRONT = "fatherland_front", _("Fatherland Front")
+    POLICE = "police", _("Police")
+    COMMUNE_STAFF = "commune_staff", _("Commune staff")
+    HAMLET_HEAD = "hamlet_head", _("Hamlet head")
+    PARTY_CELL = "party_cell", _("Party cell")
+    ENTERPRISE = "enterprise", _("Enterprise (VNPT, Viettel, Vietnam Post…)")
+    TEACHER = "teacher", _("Teacher")
+    OTHER = "other", _("Other")
+
+
+class MemberRole(models.TextChoices):
+    LEADER = "leader", _("Leader")
+    DEPUTY = "deputy", _("Deputy")
+    MEMBER = "member", _("Member")
+
+
+class MemberQuerySet(ScopedQuerySet):
+    area_path_field = "team__area__path"
+
+    def active(self) -> MemberQuerySet:
+        return self.filter(left_on__isnull=True)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Member(models.Model):
+    """A person on a team's roster. A citizen-ID is never stored in clear: keyed hash + last 4 digits."""
+
+    team = models.ForeignKey("teams.Team", verbose_name=_("team"), on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=15, blank=True)
+    citizen_id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    citizen_id_last4 = models.CharField(_("citizen ID (last 4 digits)"), max_length=4, blank=True, editable=False)
+    organization = models.CharField(_("organisation"), max_length=20, choices=Organization.choices)
+    role = models.CharField(_("role in team"), max_length=10, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    trained_on = models.DateField(_("finished the community digital skills course on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["team", "full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None

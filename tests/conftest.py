@@ -1,0 +1,138 @@
+"""Fixtures: the real units of province 80 (both structures) and the personas of STYLE.md.
+
+Personas: ``province_admin`` (current Tây Ninh, code 80), ``commune_officer_a`` / ``commune_officer_b`` (two of
+its communes), ``team_leader_a1`` / ``team_member_a1`` (hamlet A1 of commune A), ``viewer`` (the province),
+``anonymous``. ``api(user)`` gives a DRF client authenticated with that user's real token.
+"""
+
+import os
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role, RoleAssignment, User
+from areas import services as area_services
+from areas.models import Area, Level, Structure
+
+PASSWORD = "Mật-khẩu-thử-2026"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database holds the real units of province 80 (legacy Long An and current Tây Ninh)."""
+    with django_db_blocker.unblock():
+        call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
+
+
+def _user(username: str, role: str | None = None, area: Area | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, full_name=username.title(), **extra)
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, area=area)
+    return user
+
+
+@pytest.fixture
+def province(db) -> Area:
+    return Area.objects.get(structure=Structure.CURRENT, level=Level.PROVINCE, code="80")
+
+
+@pytest.fixture
+def legacy_province(db) -> Area:
+    return Area.objects.get(structure=Structure.LEGACY, level=Level.PROVINCE, code="80")
+
+
+@pytest.fixture
+def commune_a(province) -> Area:
+    return Area.objects.filter(parent=province, level=Level.COMMUNE).order_by("code")[0]
+
+
+@pytest.fixture
+def commune_b(province) -> Area:
+    return Area.objects.filter(parent=province, level=Level.COMMUNE).order_by("code")[1]
+
+
+@pytest.fixture
+def hamlet_a1(commune_a) -> Area:
+    return area_services.hamlet_create(parent=commune_a, name="Ấp A1", kind="Ấp")
+
+
+@pytest.fixture
+def hamlet_a2(commune_a) -> Area:
+    return area_services.hamlet_create(parent=commune_a, name="Ấp A2", kind="Ấp")
+
+
+@pytest.fixture
+def hamlet_b1(commune_b) -> Area:
+    return area_services.hamlet_create(parent=commune_b, name="Ấp B1", kind="Ấp")
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return _user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def province_admin(province) -> User:
+    return _user("tinh.admin", Role.PROVINCE_ADMIN, province)
+
+
+@pytest.fixture
+def viewer(province) -> User:
+    return _user("lanh.dao", Role.VIEWER, province)
+
+
+@pytest.fixture
+def commune_officer_a(commune_a) -> User:
+    return _user("xa.a", Role.COMMUNE_OFFICER, commune_a)
+
+
+@pytest.fixture
+def commune_officer_b(commune_b) -> User:
+    return _user("xa.b", Role.COMMUNE_OFFICER, commune_b)
+
+
+@pytest.fixture
+def team_leader_a1(hamlet_a1) -> User:
+    return _user("to.truong.a1", Role.TEAM_LEADER, hamlet_a1)
+
+
+@pytest.fixture
+def team_member_a1(hamlet_a1) -> User:
+    return _user("to.vien.a1", Role.TEAM_MEMBER, hamlet_a1)
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api(db):
+    """``api(user)``: an API client sending ``user``'s token, as an outside client would."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("no Redis reachable (REDIS_URL unset): this test needs a real Redis")
+    return url
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("REDIS_URL"):
+        return
+    skip = pytest.mark.skip(reason="no Redis reachable (REDIS_URL unset): test needs a real Redis")
+    for item in items:
+        if "redis" in item.keywords:
+            item.add_marker(skip)
