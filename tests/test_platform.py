@@ -58,7 +58,7 @@ def test_docker_compose_describes_the_production_services():
     import cnscd.wsgi  # noqa: F401 — the module gunicorn loads exists
 
 
-def test_the_health_check_answers_without_a_known_host(client):
+def test_the_health_check_answers_without_a_known_host(client, db):
     response = client.get("/healthz", HTTP_HOST="10.0.0.5")
     assert response.status_code == 200 and response.content == b"ok"
 
