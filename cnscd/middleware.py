@@ -1,5 +1,9 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.translation import check_for_language
 
 
 class HealthCheckMiddleware:
@@ -20,3 +24,17 @@ class HealthCheckMiddleware:
         except Exception:  # noqa: BLE001 — any database failure means "not healthy"
             return HttpResponse("database unavailable", status=503, content_type="text/plain")
         return HttpResponse("ok", content_type="text/plain")
+
+
+class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
+    """Vietnamese unless the user chose another language (the switcher's cookie).
+
+    Django's own middleware follows the browser's Accept-Language; many officials' phones are set to English,
+    and the portal is Vietnamese first, so the browser's preference is ignored.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

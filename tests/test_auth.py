@@ -32,9 +32,9 @@ def test_the_token_endpoint_locks_out_after_five_failures_per_user_and_ip(anonym
 
 def test_the_login_page_is_vietnamese_and_logs_in(commune_officer_a):
     client = Client()
-    page = client.get("/login/")
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en")  # a phone set to English
     assert page.status_code == 200
-    assert "Đăng nhập" in page.content.decode()
+    assert "Đăng nhập" in page.content.decode() and "Mật khẩu" in page.content.decode()
     response = client.post("/login/", {"username": "xa.a", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/"
     home = client.get("/").content.decode()
@@ -57,3 +57,8 @@ def test_the_login_page_locks_out_after_five_failures(commune_officer_a):
 def test_pages_need_a_login(client):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_english_is_available_when_chosen(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert "Password" in client.get("/login/").content.decode()
