@@ -14,6 +14,7 @@ router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("areas.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include(router.urls)),

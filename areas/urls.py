@@ -1,0 +1,7 @@
+from django.urls import path
+
+from areas import views
+
+urlpatterns = [
+    path("communes/<int:pk>/hamlets/", views.commune_hamlets, name="commune-hamlets"),
+]
