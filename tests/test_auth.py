@@ -23,6 +23,7 @@ def test_the_token_endpoint_locks_out_after_five_failures_per_user_and_ip(anonym
         anonymous.post("/api/v1/auth/token/", {"username": "xa.a", "password": "sai"}, format="json")
     locked = anonymous.post("/api/v1/auth/token/", {"username": "xa.a", "password": PASSWORD}, format="json")
     assert locked.status_code == 429
+    assert "bị khóa 15 phút" in locked.json()["detail"]
     # the same user from another IP address is not locked out
     other = anonymous.post(
         "/api/v1/auth/token/", {"username": "xa.a", "password": PASSWORD}, format="json", REMOTE_ADDR="10.1.2.3"

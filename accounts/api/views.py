@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.api.serializers import UserSerializer
+from accounts.lockout import lockout_response
 from accounts.models import User
 from areas import scoping
 
@@ -72,10 +73,6 @@ class TokenView(ObtainAuthToken):
         try:
             serializer.is_valid(raise_exception=True)
         except AxesBackendPermissionDenied:
-            return Response({"detail": locked_out_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return lockout_response(request._request)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
-
-
-def locked_out_message() -> str:
-    return _("Too many failed logins: this account is locked for 15 minutes on this device.")
