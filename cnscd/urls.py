@@ -7,13 +7,18 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TokenView, UserViewSet
 from areas.api.views import AreaViewSet
+from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
 router.register("users", UserViewSet, basename="user")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("activity-types", ActivityTypeViewSet, basename="activity-type")
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("households.urls")),
     path("", include("areas.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),

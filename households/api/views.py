@@ -1,0 +1,224 @@
+from datetime import date
+
+from django.db.models import Count, Prefetch, ProtectedError, Sum
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from areas import scoping
+from cnscd.api import ScopedModelViewSet, ScopedViewSetMixin
+from households import services
+from households.api.serializers import (
+    ActivityTypeSerializer,
+    HouseholdSerializer,
+    VisitBulkResponseSerializer,
+    VisitBulkSerializer,
+    VisitSerializer,
+    VisitWriteSerializer,
+    visit_data_payload,
+)
+from households.filters import HouseholdFilter, VisitFilter
+from households.models import ActivityType, Household, Visit, VisitActivity
+
+
+def _require_roles(user, roles, message: str) -> None:
+    if not user.is_superuser and not scoping.scope_paths(user, roles):
+        raise PermissionDenied(message)
+
+
+class HouseholdViewSet(ScopedModelViewSet):
+    """Households of the hamlets in the user's scope. Phones are masked above the commune."""
+
+    queryset = Household.objects.select_related("area")
+    serializer_class = HouseholdSerializer
+    filterset_class = HouseholdFilter
+    write_roles = services.HOUSEHOLD_WRITERS
+
+    def create(self, request, *args, **kwargs):
+        _require_roles(request.user, self.write_roles, _("Only team leaders and commune officers can add households."))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        household = services.household_create(acting_user=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(household).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        household = self.get_object()
+        serializer = self.get_serializer(household, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        household = services.household_update(
+            acting_user=request.user, household=household, **serializer.validated_data
+        )
+        return Response(self.get_serializer(household).data)
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The filtered households as CSV (UTF-8 with BOM, opens in Excel). Personal data: logged."""
+        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
+        queryset = self.filter_queryset(self.get_queryset())
+        content, rows = services.households_export_csv(
+            acting_user=request.user, households=queryset, params=dict(request.query_params)
+        )
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="households.csv"'
+        return response
+
+    def destroy(self, request, *args, **kwargs):
+        household = self.get_object()
+        try:
+            household.delete()
+        except ProtectedError:
+            return Response(
+                {"detail": _("This household has visits and cannot be deleted.")}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivityTypeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The activity catalogue (SPEC.md §1); province administrators add entries in the administration."""
+
+    queryset = ActivityType.objects.filter(active=True)
+    serializer_class = ActivityTypeSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+class VisitViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Visits in the user's scope. Team members log them (``client_uuid`` makes every send idempotent)."""
+
+    queryset = Visit.objects.prefetch_related(
+        Prefetch("activities", queryset=VisitActivity.objects.select_related("activity_type").order_by("id"))
+    )
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilter
+    write_roles = services.VISIT_DELEGATES
+
+    @extend_schema(
+        request=VisitWriteSerializer,
+        responses={
+            201: VisitSerializer,
+            200: VisitSerializer,
+            409: inline_serializer("Conflict", {"detail": serializers.CharField()}),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        _require_roles(request.user, services.VISIT_WRITERS, _("Only team members can log visits."))
+        serializer = VisitWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        [resolved] = services.visits_resolve(acting_user=request.user, items=[serializer.validated_data])
+        if "errors" in resolved:
+            raise ValidationError(resolved["errors"])
+        resolved.pop("types")
+        try:
+            data, created = services.visit_record(acting_user=request.user, **resolved)
+        except services.VisitConflict:
+            return Response(
+                {"detail": _("This client_uuid is already used by a different visit.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if created:
+            return Response(visit_data_payload(data), status=status.HTTP_201_CREATED)
+        stored = self.get_queryset().filter(pk=data.id).first()
+        if stored is None:  # the same content stored by someone else, outside this user's scope
+            return Response(
+                {"detail": _("This client_uuid is already used by a different visit.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(VisitSerializer(stored).data, status=status.HTTP_200_OK)
+
+    def destroy(self, request, *args, **kwargs):
+        visit = self.get_object()
+        services.visit_delete(acting_user=request.user, visit=visit)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=VisitBulkSerializer, responses={200: VisitBulkResponseSerializer})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Up to 500 visits from an offline phone; one result per item, in order."""
+        _require_roles(request.user, services.VISIT_WRITERS, _("Only team members can log visits."))
+        items = request.data.get("visits") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError({"visits": [_("Send the visits as a list.")]})
+        if len(items) > 500:
+            raise ValidationError({"visits": [_("Send at most 500 visits at a time.")]})
+        results: list[dict | None] = [None] * len(items)
+        parsed: list[tuple[int, dict]] = []
+        for index, item in enumerate(items):
+            serializer = VisitWriteSerializer(data=item)
+            if serializer.is_valid():
+                parsed.append((index, serializer.validated_data))
+            else:
+                results[index] = {"index": index, "status": "invalid", "id": None, "errors": serializer.errors}
+        if parsed:
+            stored = services.visits_record_bulk(acting_user=request.user, items=[item for _i, item in parsed])
+            for (index, _item), result in zip(parsed, stored, strict=True):
+                result["index"] = index
+                if result["status"] != "invalid":
+                    result.pop("errors", None)
+                results[index] = result
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM (default: this month)")],
+        responses={
+            200: inline_serializer(
+                "TeamMonth",
+                {
+                    "month": serializers.CharField(),
+                    "team": serializers.IntegerField(allow_null=True),
+                    "team_name": serializers.CharField(),
+                    "visits": serializers.IntegerField(),
+                    "my_visits": serializers.IntegerField(),
+                    "households": serializers.IntegerField(),
+                    "activities": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["get"], url_path="team-month")
+    def team_month(self, request):
+        """The logged-in member's team: visits, households and people helped per activity this month."""
+        today = timezone.localdate()
+        month = request.query_params.get("month") or today.strftime("%Y-%m")
+        try:
+            year, mon = (int(part) for part in month.split("-"))
+            start = date(year, mon, 1)
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"month": [_("Give the month as YYYY-MM.")]}) from error
+        end = date(year + (mon == 12), mon % 12 + 1, 1)
+        members = services.own_members(request.user)
+        empty = {"month": month, "team": None, "team_name": "", "visits": 0, "my_visits": 0, "households": 0}
+        if not members:
+            return Response({**empty, "activities": []})
+        team = members[0].team
+        visits = self.get_queryset().filter(team=team, date__gte=start, date__lt=end)
+        totals = visits.aggregate(n=Count("id"), households=Count("household", distinct=True))
+        mine = visits.filter(member__in=members).count()
+        per_type = (
+            VisitActivity.objects.filter(visit__in=visits.values("id"))
+            .values("activity_type__code")
+            .annotate(quantity=Sum("quantity"))
+            .order_by("activity_type__code")
+        )
+        return Response(
+            {
+                "month": month,
+                "team": team.pk,
+                "team_name": team.name,
+                "visits": totals["n"],
+                "my_visits": mine,
+                "households": totals["households"],
+                "activities": [{"type": r["activity_type__code"], "quantity": r["quantity"]} for r in per_type],
+            }
+        )

@@ -1,0 +1,584 @@
+"""Writes on households and visits.
+
+Every visit goes through ``visit_check`` (the rules of API.md) and ``_visits_store`` (one ``INSERT … ON CONFLICT
+(client_uuid) DO NOTHING`` for the whole batch, then the activities and the households' derived flags, in one
+transaction). The unique constraint on ``client_uuid`` — not a check-then-insert — is what makes ten concurrent
+sends of the same visit store one row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date as Date
+
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from areas import scoping
+from areas.models import Area, Level
+from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
+from members.models import Member
+
+HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+HOUSEHOLD_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
+# Who may log a visit in another member's name (their team lying in their scope).
+VISIT_DELEGATES = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+
+CREATED, DUPLICATE, INVALID = "created", "duplicate", "invalid"
+
+
+# --- Households ---------------------------------------------------------------------------------------------
+
+
+def _household_consent(fields: dict, instance: Household | None) -> dict:
+    """Apply the consent rule: a phone only with consent; withdrawing consent erases the phone."""
+    consent = fields.get("consent_given", instance.consent_given if instance else False)
+    phone = fields.get("phone", instance.phone if instance else "")
+    if phone and not consent:
+        if "phone" in fields and fields["phone"]:
+            raise ValidationError(
+                {"phone": [_("A phone number can only be kept when the household has consented; tick the consent.")]}
+            )
+        fields["phone"] = ""  # consent withdrawn: the number goes with it
+    if consent and (instance is None or not instance.consent_given):
+        fields["consent_recorded_at"] = timezone.now()
+    if not consent:
+        fields["consent_recorded_at"] = None
+    return fields
+
+
+def _household_area_check(area: Area) -> None:
+    if area.level != Level.HAMLET:
+        raise ValidationError({"area": [_("A household belongs to a hamlet.")]})
+
+
+@transaction.atomic
+def household_create(*, acting_user, area: Area, code: str, head_name: str, **fields) -> Household:
+    _household_area_check(area)
+    code = code.strip()
+    if Household.objects.filter(area=area, code=code).exists():
+        raise ValidationError({"code": [_("This hamlet already has a household with this code.")]})
+    fields = _household_consent(fields, None)
+    return Household.objects.create(area=area, code=code, head_name=head_name.strip(), **fields)
+
+
+@transaction.atomic
+def household_update(*, acting_user, household: Household, **fields) -> Household:
+    if "area" in fields:
+        _household_area_check(fields["area"])
+    if "code" in fields:
+        fields["code"] = fields["code"].strip()
+    area = fields.get("area", household.area)
+    code = fields.get("code", household.code)
+    if Household.objects.filter(area=area, code=code).exclude(pk=household.pk).exists():
+        raise ValidationError({"code": [_("This hamlet already has a household with this code.")]})
+    fields = _household_consent(fields, household)
+    for name, value in fields.items():
+        setattr(household, name, value)
+    household.save()
+    return household
+
+
+def household_flags_refresh(*, household_ids: Iterable[int]) -> None:
+    """Recompute the derived flags of these households from their visits (after a visit is removed)."""
+    ids = list(set(household_ids))
+    if not ids:
+        return
+    sets = []
+    for flag in HouseholdFlag:
+        sets.append(
+            f"{flag.value} = EXISTS (SELECT 1 FROM households_visit v "
+            "JOIN households_visitactivity va ON va.visit_id = v.id "
+            "JOIN households_activitytype t ON t.id = va.activity_type_id "
+            f"WHERE v.household_id = h.id AND t.household_flag = %s)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE households_household h SET {', '.join(sets)} WHERE h.id = ANY(%s)",
+            [*[flag.value for flag in HouseholdFlag], ids],
+        )
+
+
+def household_phone_visible(*, user, household: Household) -> bool:
+    """Full phone only for users assigned to the household's commune or below (SPEC.md §4)."""
+    hamlet_path = household.area.path
+    commune_path = hamlet_path[: hamlet_path.rstrip("/").rfind("/") + 1]
+    return any(p.startswith(commune_path) and hamlet_path.startswith(p) for p in assignment_paths(user))
+
+
+def assignment_paths(user) -> list[str]:
+    """Every area path the user holds a role on (not reduced to the minimal set), cached per request."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cache = user.__dict__
+    if "_assignment_paths" not in cache:
+        cache["_assignment_paths"] = list(user.role_assignments.values_list("area__path", flat=True))
+    return cache["_assignment_paths"]
+
+
+def mask_phone(phone: str) -> str:
+    if not phone:
+        return ""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
+
+
+def _cell(value) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, params: dict | None = None) -> ExportLog:
+    return ExportLog.objects.create(user=acting_user, kind=kind, rows=rows, area=area, params=params or {})
+
+
+@transaction.atomic
+def households_export_csv(*, acting_user, households, params: dict) -> tuple[str, int]:
+    """CSV of ``households`` (already scoped), phones masked as the API shows them; the export is logged."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["area", "code", "head_name", "address", "size", "phone", "consent_given", "categories", "has_smartphone",
+         "has_dvctt_account", "has_cashless", "has_vneid"]
+    )  # fmt: skip
+    rows = 0
+    for h in households.select_related("area").iterator(chunk_size=2000):
+        phone = h.phone if household_phone_visible(user=acting_user, household=h) else mask_phone(h.phone)
+        writer.writerow(
+            [_cell(h.area.name), _cell(h.code), _cell(h.head_name), _cell(h.address), h.size, _cell(phone),
+             h.consent_given, " ".join(h.categories), h.has_smartphone, h.has_dvctt_account, h.has_cashless,
+             h.has_vneid]
+        )  # fmt: skip
+        rows += 1
+    export_log(acting_user=acting_user, kind="households_csv", rows=rows, params=params)
+    return buffer.getvalue(), rows
+
+
+# --- Activity catalogue ------------------------------------------------------------------------------------
+
+_TYPES_CACHE: dict = {"at": 0.0, "types": {}}
+_TYPES_TTL = 30.0
+
+
+def activity_types() -> dict[str, ActivityType]:
+    """The active activity types by code (kept in the process for a few seconds: it is read on every visit)."""
+    now = time.monotonic()
+    if now - _TYPES_CACHE["at"] > _TYPES_TTL or not _TYPES_CACHE["types"]:
+        _TYPES_CACHE["types"] = {t.code: t for t in ActivityType.objects.filter(active=True)}
+        _TYPES_CACHE["at"] = now
+    return _TYPES_CACHE["types"]
+
+
+def activity_types_forget() -> None:
+    _TYPES_CACHE["at"] = 0.0
+
+
+# --- Visits -----------------------------------------------------------------------------------------------
+
+
+class VisitConflict(Exception):
+    """The client_uuid is already used by a visit with different content."""
+
+    def __init__(self, visit_id: int | None = None):
+        super().__init__(visit_id)
+        self.visit_id = visit_id
+
+
+@dataclass
+class VisitData:
+    """A visit that passed every rule, ready to store."""
+
+    client_uuid: uuid.UUID
+    member: Member
+    household: Household | None
+    area: Area
+    date: Date
+    channel: str
+    activities: dict[str, int]
+    note: str = ""
+    id: int | None = None
+    created_at: object = None
+    types: dict[str, ActivityType] = field(default_factory=dict, repr=False)
+
+    @property
+    def team_id(self) -> int:
+        return self.member.team_id
+
+    def content(self) -> tuple:
+        return (
+            self.household.pk if self.household else None,
+            self.area.pk,
+            self.member.team_id,
+            self.member.pk,
+            self.date,
+            self.channel,
+            self.note,
+            tuple(sorted(self.activities.items())),
+        )
+
+
+def _visit_content(visit: Visit) -> tuple:
+    return (
+        visit.household_id,
+        visit.area_id,
+        visit.team_id,
+        visit.member_id,
+        visit.date,
+        visit.channel,
+        visit.note,
+        tuple(sorted((a.activity_type.code, a.quantity) for a in visit.activities.all())),
+    )
+
+
+def own_members(user) -> list[Member]:
+    """The user's active roster entries (a member's login is ``Member.user``), cached per request."""
+    cache = user.__dict__
+    if "_own_members" not in cache:
+        cache["_own_members"] = list(
+            Member.objects.filter(user=user, left_on__isnull=True).select_related("team__area").order_by("pk")
+        )
+    return cache["_own_members"]
+
+
+def visit_check(
+    *,
+    acting_user,
+    member: Member | None,
+    household: Household | None,
+    area: Area | None,
+    date: Date | None,
+    channel: str,
+    activities: dict[str, int] | list[tuple[str, int]],
+    client_uuid: uuid.UUID,
+    note: str = "",
+    types: dict[str, ActivityType] | None = None,
+) -> tuple[VisitData | None, dict[str, list[str]]]:
+    """Apply the rules of API.md; returns (the visit ready to store, {}) or (None, {field: [messages]})."""
+    errors: dict[str, list[str]] = {}
+
+    def error(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    types = activity_types() if types is None else types
+    if member is None:
+        error("member", _("You are not on the roster of an active team, so you cannot log visits."))
+    elif member.left_on is not None:
+        error("member", _("This member has left the team."))
+    elif member.user_id != acting_user.pk and not scoping.area_in_scope(acting_user, member.team.area, VISIT_DELEGATES):
+        error("member", _("You can only log your own visits."))
+    team = member.team if member is not None else None
+
+    if channel not in Channel.values:
+        error("channel", _("Unknown channel."))
+    today = timezone.localdate()
+    if date is None:
+        error("date", _("Enter the date of the visit."))
+    elif date > today:
+        error("date", _("The date of a visit cannot be in the future."))
+    elif team is not None and date < team.established_on:
+        error(
+            "date",
+            _("The date is before the team was founded (%(date)s).")
+            % {"date": team.established_on.strftime("%d/%m/%Y")},
+        )
+
+    if isinstance(activities, dict):
+        activities = list(activities.items())
+    wanted: dict[str, int] = {}
+    if not activities:
+        error("activities", _("Tick at least one activity."))
+    for code, quantity in activities:
+        if code not in types:
+            error("activities", _("Unknown activity: %(code)s.") % {"code": code})
+        elif code in wanted:
+            error("activities", _("The activity %(code)s is listed twice.") % {"code": code})
+        elif isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            error("activities", _("The number of people helped must be a whole number of at least 1."))
+        else:
+            wanted[code] = quantity
+
+    if household is not None:
+        if area is not None and area.pk != household.area_id:
+            error("area", _("The area of a visit to a household is the household's hamlet."))
+        area = household.area
+        if not scoping.area_in_scope(acting_user, area, VISIT_WRITERS):
+            error("household", _("This household does not exist or is outside your area."))
+        elif team is not None and not area.path.startswith(team.area.path):
+            error("household", _("This household is outside your team's area."))
+    elif area is None:
+        error("area", _("Choose the household, or the hamlet or commune where the help was given."))
+    else:
+        if area.level not in (Level.HAMLET, Level.COMMUNE):
+            error("area", _("Without a household, the area must be a hamlet or a commune."))
+        elif not scoping.area_in_scope(acting_user, area, VISIT_WRITERS):
+            error("area", _("This area does not exist or is outside your area."))
+        elif team is not None and not area.path.startswith(team.area.path):
+            error("area", _("This area is outside your team's area."))
+
+    try:
+        client_uuid = client_uuid if isinstance(client_uuid, uuid.UUID) else uuid.UUID(str(client_uuid))
+    except ValueError:
+        error("client_uuid", _("Must be a valid UUID."))
+    if errors:
+        return None, errors
+    return (
+        VisitData(
+            client_uuid=client_uuid,
+            member=member,
+            household=household,
+            area=area,
+            date=date,
+            channel=channel,
+            activities=wanted,
+            note=(note or "").strip(),
+            types=types,
+        ),
+        {},
+    )
+
+
+def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, int | None]]:
+    """Store the visits in one transaction; returns (created|duplicate|conflict, id) per visit, in order.
+
+    Rows are inserted sorted by client_uuid so two overlapping batches cannot deadlock.
+    """
+    first: dict[uuid.UUID, int] = {}
+    for index, visit in enumerate(visits):
+        first.setdefault(visit.client_uuid, index)
+    order = sorted(first.values(), key=lambda i: str(visits[i].client_uuid))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO households_visit
+                (client_uuid, household_id, area_id, team_id, member_id, date, channel, note, created_by_id, created_at)
+            SELECT u, h, a, t, m, d, c, n, %s, %s
+            FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::date[],
+                        %s::varchar[], %s::text[]) AS x(u, h, a, t, m, d, c, n)
+            ON CONFLICT (client_uuid) DO NOTHING
+            RETURNING id, client_uuid
+            """,
+            [
+                acting_user.pk if acting_user is not None else None,
+                now,
+                [visits[i].client_uuid for i in order],
+                [visits[i].household.pk if visits[i].household else None for i in order],
+                [visits[i].area.pk for i in order],
+                [visits[i].member.team_id for i in order],
+                [visits[i].member.pk for i in order],
+                [visits[i].date for i in order],
+                [visits[i].channel for i in order],
+                [visits[i].note for i in order],
+            ],
+        )
+        created = {row[1]: row[0] for row in cursor.fetchall()}
+
+    rows = []
+    flagged: dict[str, set[int]] = {}
+    for key, visit_id in created.items():
+        visit = visits[first[key]]
+        visit.id, visit.created_at = visit_id, now
+        for code, quantity in visit.activities.items():
+            activity_type = visit.types[code]
+            rows.append(VisitActivity(visit_id=visit_id, activity_type_id=activity_type.pk, quantity=quantity))
+            if activity_type.household_flag and visit.household is not None:
+                flagged.setdefault(activity_type.household_flag, set()).add(visit.household.pk)
+    VisitActivity.objects.bulk_create(rows, batch_size=2000)
+    for flag, ids in flagged.items():
+        Household.objects.filter(pk__in=ids, **{flag: False}).update(**{flag: True})
+
+    existing: dict[uuid.UUID, Visit] = {}
+    missing = [v.client_uuid for v in visits if v.client_uuid not in created]
+    if missing:
+        existing = {
+            v.client_uuid: v
+            for v in Visit.objects.filter(client_uuid__in=missing).prefetch_related(
+                Prefetch("activities", queryset=VisitActivity.objects.select_related("activity_type"))
+            )
+        }
+    results: list[tuple[str, int | None]] = []
+    for index, visit in enumerate(visits):
+        if visit.client_uuid in created and first[visit.client_uuid] == index:
+            results.append((CREATED, visit.id))
+            continue
+        if visit.client_uuid in created:  # a repeat inside the same batch
+            stored_content = visits[first[visit.client_uuid]].content()
+            stored_id = created[visit.client_uuid]
+        else:
+            stored = existing[visit.client_uuid]
+            stored_content, stored_id = _visit_content(stored), stored.pk
+        if stored_content == visit.content():
+            visit.id = stored_id
+            results.append((DUPLICATE, stored_id))
+        else:
+            results.append(("conflict", stored_id))
+    return results
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    member: Member | None,
+    household: Household | None,
+    area: Area | None,
+    date: Date | None,
+    channel: str,
+    activities: dict[str, int] | list[tuple[str, int]],
+    client_uuid: uuid.UUID,
+    note: str = "",
+    acting_user,
+) -> tuple[VisitData, bool]:
+    """Record one visit. Returns (visit, created); the same visit sent again returns (stored visit, False).
+
+    Raises ``ValidationError`` when a rule is broken and ``VisitConflict`` when ``client_uuid`` already belongs
+    to a visit with different content.
+    """
+    data, errors = visit_check(
+        acting_user=acting_user,
+        member=member,
+        household=household,
+        area=area,
+        date=date,
+        channel=channel,
+        activities=activities,
+        client_uuid=client_uuid,
+        note=note,
+    )
+    if errors:
+        raise ValidationError(errors)
+    [(status, visit_id)] = _visits_store(acting_user=acting_user, visits=[data])
+    if status == "conflict":
+        raise VisitConflict(visit_id)
+    return data, status == CREATED
+
+
+def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
+    """Turn the ids of shape-valid items into objects, with a handful of queries for the whole batch.
+
+    Households, areas and members are looked up inside the user's scope for logging visits, so an id outside
+    it reads exactly like an id that does not exist. Each result is either the keyword arguments of
+    ``visit_check`` or ``{"errors": {...}}``.
+    """
+    ids = {"household": set(), "area": set(), "member": set()}
+    for item in items:
+        for name in ids:
+            if item.get(name) is not None:
+                ids[name].add(item[name])
+    households = (
+        {
+            h.pk: h
+            for h in Household.objects.for_user(acting_user, VISIT_WRITERS)
+            .filter(pk__in=ids["household"])
+            .select_related("area")
+        }
+        if ids["household"]
+        else {}
+    )
+    areas = (
+        {a.pk: a for a in Area.objects.for_user(acting_user, VISIT_WRITERS).filter(pk__in=ids["area"])}
+        if ids["area"]
+        else {}
+    )
+    members = (
+        {
+            m.pk: m
+            for m in Member.objects.for_user(acting_user, VISIT_WRITERS)
+            .filter(Q(pk__in=ids["member"]))
+            .select_related("team__area")
+        }
+        if ids["member"]
+        else {}
+    )
+    mine = own_members(acting_user)
+    types = activity_types()
+    resolved = []
+    for item in items:
+        errors: dict[str, list[str]] = {}
+        household = area = member = None
+        if item.get("household") is not None:
+            household = households.get(item["household"])
+            if household is None:
+                errors["household"] = [_("This household does not exist or is outside your area.")]
+        if item.get("area") is not None:
+            area = areas.get(item["area"])
+            if area is None:
+                errors["area"] = [_("This area does not exist or is outside your area.")]
+        if item.get("member") is not None:
+            member = members.get(item["member"])
+            if member is None:
+                errors["member"] = [_("This member does not exist or is outside your area.")]
+        else:
+            candidates = [m for m in mine if item.get("team") in (None, m.team_id)]
+            member = candidates[0] if candidates else None
+        if member is not None and item.get("team") is not None and item["team"] != member.team_id:
+            errors["team"] = [_("The member is not on this team.")]
+        if errors:
+            resolved.append({"errors": errors})
+            continue
+        resolved.append(
+            {
+                "member": member,
+                "household": household,
+                "area": area,
+                "date": item.get("date"),
+                "channel": item.get("channel"),
+                "activities": [(a["type"], a["quantity"]) for a in item.get("activities", [])],
+                "client_uuid": item["client_uuid"],
+                "note": item.get("note", ""),
+                "types": types,
+            }
+        )
+    return resolved
+
+
+@transaction.atomic
+def visits_record_bulk(*, acting_user, items: list[dict]) -> list[dict]:
+    """Record a batch from an offline phone (shape-valid items with ids). One bad item does not stop the others.
+
+    Returns one ``{"index", "status", "id", "errors"}`` per item, in order, ``status`` ∈ created, duplicate,
+    invalid (``errors`` only for invalid).
+    """
+    results: list[dict] = [{} for _item in items]
+    ready: list[tuple[int, VisitData]] = []
+    for index, resolved in enumerate(visits_resolve(acting_user=acting_user, items=items)):
+        if "errors" in resolved:
+            results[index] = {"index": index, "status": INVALID, "id": None, "errors": resolved["errors"]}
+            continue
+        data, errors = visit_check(acting_user=acting_user, **resolved)
+        if errors:
+            results[index] = {"index": index, "status": INVALID, "id": None, "errors": errors}
+        else:
+            ready.append((index, data))
+    if ready:
+        stored = _visits_store(acting_user=acting_user, visits=[data for _index, data in ready])
+        for (index, _data), (status, visit_id) in zip(ready, stored, strict=True):
+            if status == "conflict":
+                results[index] = {
+                    "index": index,
+                    "status": INVALID,
+                    "id": None,
+                    "errors": {"client_uuid": [_("This client_uuid is already used by a different visit.")]},
+                }
+            else:
+                results[index] = {"index": index, "status": status, "id": visit_id}
+    return results
+
+
+@transaction.atomic
+def visit_delete(*, acting_user, visit: Visit) -> None:
+    household_id = visit.household_id
+    visit.delete()
+    if household_id:
+        household_flags_refresh(household_ids=[household_id])
