@@ -1,5 +1,7 @@
 """Pages: the mobile visit log (works offline), its service worker and manifest, the printable checklist."""
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -9,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from areas.models import Area, Level
 from households import services
-from households.models import Household, HouseholdFlag
+from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
 OFFLINE_VERSION = "v1"
@@ -19,7 +21,50 @@ OFFLINE_VERSION = "v1"
 def visit_log(request):
     """The main screen of a team member: log a visit in a few taps, online or not."""
     members = services.own_members(request.user)
-    return render(request, "households/visit_log.html", {"member": members[0] if members else None})
+    return render(
+        request,
+        "households/visit_log.html",
+        {"member": members[0] if members else None, "channels": Channel.choices, "strings": _page_strings()},
+    )
+
+
+def _page_strings() -> dict[str, str]:
+    """The texts the page's script shows, translated here (Vietnamese by default)."""
+    return {
+        "online": _("Online"),
+        "offline": _("Offline — visits are kept on this phone"),
+        "pending": _("%(n)s visits waiting to sync"),
+        "allSynced": _("Everything is synced"),
+        "saved": _("Saved on this phone."),
+        "savedSynced": _("Saved and synced."),
+        "syncing": _("Syncing…"),
+        "statusPending": _("Waiting to sync"),
+        "statusCreated": _("Synced"),
+        "statusDuplicate": _("Synced (already stored)"),
+        "statusInvalid": _("Refused"),
+        "remove": _("Remove"),
+        "removeConfirm": _("Remove this refused visit from the phone?"),
+        "chooseHousehold": _('Choose a household, or tick "not for one household".'),
+        "chooseActivity": _("Tick at least one activity."),
+        "futureDate": _("The date cannot be in the future."),
+        "noMatch": _("No household matches."),
+        "householdsCached": _("%(n)s households on this phone"),
+        "moreResults": _("Type more to narrow the list (%(n)s matches)."),
+        "noHousehold": _("Not for one household"),
+        "logoutWarn": _(
+            "%(n)s visits have not been synced yet. If you log out they stay on this phone only. Log out anyway?"
+        ),
+        "loginAgain": _("Your session has ended: log in again to sync."),
+        "persisted": _("This phone keeps the visits until they are synced."),
+        "notPersisted": _("The browser may clear this storage when the phone is short of space: sync soon."),
+        "exported": _("%(n)s visits saved to a file."),
+        "imported": _("%(n)s visits loaded from the file."),
+        "badFile": _("This file does not hold visits from the portal."),
+        "visits": _("visits"),
+        "households": _("households"),
+        "nothingYet": _("Nothing yet."),
+        "people": _("people"),
+    }
 
 
 @never_cache
@@ -38,7 +83,7 @@ def service_worker(request):
     response = render(
         request,
         "households/sw.js",
-        {"version": OFFLINE_VERSION, "assets": assets},
+        {"version": OFFLINE_VERSION, "assets_json": json.dumps(assets)},
         content_type="application/javascript; charset=utf-8",
     )
     response["Service-Worker-Allowed"] = "/"

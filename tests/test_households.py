@@ -60,7 +60,8 @@ def member_b1(team_b1, hamlet_b1) -> Member:
 
 
 def _household(area: Area, code: str, **extra) -> Household:
-    return Household.objects.create(area=area, code=code, head_name=f"Chủ hộ {code}", address=f"Số {code}", **extra)
+    extra = {"head_name": f"Chủ hộ {code}", "address": f"Số {code}", **extra}
+    return Household.objects.create(area=area, code=code, **extra)
 
 
 @pytest.fixture

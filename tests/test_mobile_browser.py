@@ -1,0 +1,131 @@
+# ruff: noqa: F811  (fixtures shared with test_households are imported, then used as arguments)
+"""The visit log in a real browser (Debian's Chromium driven by Playwright) on a 360×740 phone screen.
+
+Log a visit online; go offline, log two visits, come back online: they are synced and stored once. Screenshots
+of the screens go to /tmp/shots/ for a look by eye.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from households.models import Visit
+from tests.conftest import PASSWORD
+from tests.test_households import _household, _real_units, household_a1, member_a1, team_a1  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots"))  # noqa: S108  (screenshots to look at, not secrets)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser_context(monkeypatch):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )  # fmt: skip
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="vi-VN",
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _log(page, household, taps: dict[str, int]) -> None:
+    page.fill("#vl-search", household.code.lower())
+    page.click(f".vl-hh[data-id='{household.pk}']")
+    for code, n in taps.items():
+        for _ in range(n):
+            page.click(f".vl-type[data-code='{code}'] .vl-step >> nth=1")
+    page.click("#vl-save")
+
+
+def _wait(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is true (the page's CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+def _pending(page) -> str:
+    return page.get_attribute("#vl-pending", "data-count")
+
+
+def test_a_member_logs_visits_online_and_offline_and_they_sync_once(
+    live_server, browser_context, team_member_a1, member_a1, household_a1, hamlet_a1
+):
+    other = _household(hamlet_a1, "A1-002", address="Tổ 2, đường Lê Lợi")
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{live_server.url}/login/?next=/visits/log/")
+    page.fill("input[name=username]", team_member_a1.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    _shot(page, "01-visit-log")
+
+    # Online: saved and synced at once.
+    _log(page, household_a1, {"vneid_activation": 2, "cybersafety": 1})
+    page.wait_for_selector(".vl-q[data-status='created']")
+    assert Visit.objects.count() == 1
+    _wait(page, "navigator.serviceWorker.controller")
+    _shot(page, "02-online-synced")
+
+    # Offline: two visits wait on the phone.
+    browser_context.set_offline(True)
+    _wait(page, "!navigator.onLine")
+    _log(page, other, {"dvctt_account": 1})
+    _log(page, household_a1, {"cashless_account": 3})
+    _wait(page, "document.getElementById('vl-pending').dataset.count === '2'")
+    assert "2" in page.inner_text("#vl-pending")
+    assert Visit.objects.count() == 1
+    _shot(page, "03-offline-waiting")
+
+    # The page opens again without a connection (service worker + IndexedDB).
+    page.reload()
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    assert _pending(page) == "2"
+    page.fill("#vl-search", "le loi")  # search without diacritics, on the phone
+    assert page.locator(".vl-hh").count() == 1
+    _shot(page, "04-offline-reloaded")
+
+    # Back online: synced, stored once.
+    browser_context.set_offline(False)
+    _wait(page, "document.getElementById('vl-pending').dataset.count === '0'")
+    page.click("#vl-sync")  # a second send changes nothing
+    page.wait_for_timeout(500)
+    assert Visit.objects.count() == 3
+    assert Visit.objects.values("client_uuid").distinct().count() == 3
+    assert page.locator(".vl-q[data-status='pending']").count() == 0
+    _wait(page, "document.querySelectorAll('#vl-recent li').length >= 3")
+    _shot(page, "05-synced")
+    assert errors == []
