@@ -35,5 +35,9 @@ format: install
 stop: install
 	$(PY) -c "from cnscd.embedded import stop_embedded_database as s; s()"
 
+## make bench-visits: single POST req/s and bulk visits/s against gunicorn on loopback (TARGETS.md)
+bench-visits: install
+	$(PY) bench/bench_visits.py
+
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv
