@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "teams",
     "members",
     "households",
+    "imports",
     "reports",
 ]
 

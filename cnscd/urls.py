@@ -8,16 +8,25 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import TokenView, UserViewSet
 from areas.api.views import AreaViewSet
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
+from imports.api.views import ImportJobViewSet
+from members.api.views import MemberViewSet, TrainingSessionViewSet
+from teams.api.views import TeamViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
 router.register("users", UserViewSet, basename="user")
+router.register("teams", TeamViewSet, basename="team")
+router.register("members", MemberViewSet, basename="member")
+router.register("training-sessions", TrainingSessionViewSet, basename="training-session")
+router.register("imports", ImportJobViewSet, basename="import")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("activity-types", ActivityTypeViewSet, basename="activity-type")
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("teams/", include("teams.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("households.urls")),
     path("", include("areas.urls")),
     path("admin/", admin.site.urls),

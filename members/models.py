@@ -75,6 +75,34 @@ class Member(models.Model):
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
         ordering = ["team", "full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=models.Q(role="leader", left_on__isnull=True),
+                name="one_active_leader_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(left_on__isnull=True) & ~models.Q(phone=""),
+                name="active_member_phone_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["citizen_id_hash"],
+                condition=models.Q(left_on__isnull=True) & ~models.Q(citizen_id_hash=""),
+                name="active_member_citizen_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(left_on__isnull=True)
+                | models.Q(joined_on__isnull=True)
+                | models.Q(left_on__gte=models.F("joined_on")),
+                name="member_left_after_joined",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(birth_year__isnull=True) | models.Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="member_birth_year_plausible",
+            ),
+        ]
+        indexes = [models.Index(fields=["phone"], name="member_phone")]
 
     def __str__(self) -> str:
         return self.full_name
@@ -82,3 +110,34 @@ class Member(models.Model):
     @property
     def is_active(self) -> bool:
         return self.left_on is None
+
+
+class TrainingSessionQuerySet(ScopedQuerySet):
+    area_path_field = "area__path"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class TrainingSession(models.Model):
+    """A training held for team members (beyond the online course), with who attended."""
+
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="training_sessions"
+    )
+    held_on = models.DateField(_("date"))
+    topic = models.CharField(_("topic"), max_length=300)
+    organizer = models.CharField(_("organiser"), max_length=200, blank=True)
+    attendees = models.ManyToManyField(
+        Member, verbose_name=_("attendees"), related_name="training_sessions", blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TrainingSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+        ordering = ["-held_on", "topic"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.held_on:%d/%m/%Y})"

@@ -1,0 +1,227 @@
+"""What every import kind shares: reading .xlsx/.csv safely, Vietnamese headers, row errors, templates, exports.
+
+A kind (``hamlets``, ``members``; later ``households``, ``visits``) is an ``ImportHandler`` subclass registered in
+``imports.registry``. Its ``check`` validates every row (reads only; row errors never stop the check), and
+``save`` writes them all in one transaction — only called when no row has an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.exceptions import InvalidFileException
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 20_000
+
+
+class FileError(Exception):
+    """The file as a whole cannot be read (wrong format, encoding, headers, size): nothing is imported."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # Vietnamese column title, as in the template
+    required: bool = False
+    help: str = ""
+    example: str = ""
+
+
+@dataclass
+class RowError:
+    row: int | None
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "message": str(self.message)}
+
+
+@dataclass
+class Result:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _norm_header(value) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip().strip("*").strip().lower()
+
+
+def neutralise(value):
+    """A cell value safe to open in a spreadsheet: text starting with = + - @ is kept as text, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def parse_date(value) -> date:
+    """A date from an Excel cell or text: dd/mm/yyyy, d/m/yyyy, yyyy-mm-dd. Raises ValueError."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def cell_text(value) -> str:
+    """A cell as text (numbers typed in Excel come back as int/float: 912345678.0 → "912345678")."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+class ImportHandler:
+    """One kind of import. Subclasses set ``kind``, ``title``, ``columns``, ``instructions`` and implement
+    ``check`` and ``save`` (and ``export_rows`` when the kind can be exported)."""
+
+    kind: str = ""
+    title: str = ""
+    columns: list[Column] = []
+    instructions: list[str] = []
+
+    def __init__(self, *, acting_user):
+        self.acting_user = acting_user
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def read(self, fileobj, name: str) -> list[tuple[int, dict]]:
+        """Every data row as (spreadsheet row number, {column key: raw value}); raises FileError."""
+        raw_rows = self._raw_rows(fileobj, name)
+        header_row_number, header = self._find_header(raw_rows)
+        rows = []
+        for number, values in raw_rows:
+            if number <= header_row_number:
+                continue
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            rows.append((number, {key: values[i] if i < len(values) else None for i, key in header.items()}))
+            if len(rows) > MAX_ROWS:
+                raise FileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": MAX_ROWS})
+        return rows
+
+    def _raw_rows(self, fileobj, name: str) -> list[tuple[int, list]]:
+        lower = name.lower()
+        if lower.endswith(".csv"):
+            data = fileobj.read()
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise FileError(
+                    _("The CSV file is not in UTF-8. In Excel choose “CSV UTF-8 (comma delimited)” when saving.")
+                ) from error
+            sample = text[:4096]
+            delimiter = ";" if sample.count(";") > sample.count(",") else ","
+            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+            return [(i, [v if v != "" else None for v in row]) for i, row in enumerate(reader, start=1)]
+        if lower.endswith(".xlsx"):
+            try:
+                workbook = load_workbook(fileobj, read_only=True, data_only=False)
+            except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
+            try:
+                sheet = workbook.worksheets[0]
+                return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            finally:
+                workbook.close()
+        raise FileError(_("Upload an Excel (.xlsx) or CSV file."))
+
+    def _find_header(self, raw_rows) -> tuple[int, dict[int, str]]:
+        """The header row (within the first 5 rows): the one naming the most known columns."""
+        wanted = {_norm_header(c.header): c.key for c in self.columns}
+        wanted.update({c.key: c.key for c in self.columns})
+        best: tuple[int, dict[int, str]] = (0, {})
+        for number, values in raw_rows[:5]:
+            found = {i: wanted[_norm_header(v)] for i, v in enumerate(values) if _norm_header(v) in wanted}
+            if len(found) > len(best[1]):
+                best = (number, found)
+        missing = [c.header for c in self.columns if c.required and c.key not in best[1].values()]
+        if missing:
+            raise FileError(
+                _("The file does not have the template's columns. Missing: %(columns)s. Download the template.")
+                % {"columns": ", ".join(missing)}
+            )
+        return best
+
+    # --- checking and saving (per kind) --------------------------------------------------------------------
+    def check(self, rows: list[tuple[int, dict]], progress: Callable[[int], None]) -> list[RowError]:
+        raise NotImplementedError
+
+    def save(self) -> tuple[int, int, int]:
+        """Write what ``check`` prepared; returns (created, updated, unchanged)."""
+        raise NotImplementedError
+
+    def header_of(self, key: str) -> str:
+        return next(c.header for c in self.columns if c.key == key)
+
+    def text(self, row: dict, key: str, errors: list[RowError], number: int) -> str:
+        """A text cell, refusing formulas."""
+        value = cell_text(row.get(key))
+        if value.startswith("="):
+            errors.append(RowError(number, self.header_of(key), _("Formulas are not allowed; type the value.")))
+            return ""
+        return value
+
+    # --- templates and exports -----------------------------------------------------------------------------
+    def export_rows(self, queryset) -> Iterator[list]:
+        raise NotImplementedError
+
+    def workbook(self, rows=(), *, with_instructions: bool = True) -> Workbook:
+        workbook = Workbook(write_only=False)
+        sheet = workbook.active
+        sheet.title = self.title[:31]
+        sheet.append([c.header + (" *" if c.required else "") for c in self.columns])
+        bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="C8102E")
+        for cell in sheet[1]:
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for i, column in enumerate(self.columns):
+            sheet.column_dimensions[sheet.cell(row=1, column=i + 1).column_letter].width = max(
+                14, len(column.header) + 4
+            )
+        sheet.freeze_panes = "A2"
+        for row in rows:
+            sheet.append([neutralise(v) for v in row])
+        if with_instructions:
+            guide = workbook.create_sheet(_("Instructions"))
+            guide.column_dimensions["A"].width = 28
+            guide.column_dimensions["B"].width = 90
+            guide.append([_("How to fill in this file")])
+            guide["A1"].font = Font(bold=True, size=14)
+            for line in self.instructions:
+                guide.append(["", str(line)])
+            guide.append([])
+            guide.append([_("Column"), _("What to type")])
+            for c in self.columns:
+                example = _("Example: %(value)s") % {"value": c.example} if c.example else ""
+                note = f"{c.help} {example}".strip()
+                guide.append([c.header + (" *" if c.required else ""), note])
+        return workbook
+
+    def template_rows(self) -> list[list]:
+        return [[c.example for c in self.columns]]
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,21 @@
+"""Import kinds: kind → handler class (dotted path, imported on first use so apps do not import each other).
+
+A new kind (``households``, ``visits``) adds one line here and an ``ImportHandler`` in its own app.
+"""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+KINDS: dict[str, str] = {
+    "hamlets": "imports.hamlets.HamletImport",
+    "members": "members.resources.MemberImport",
+}
+
+
+def kinds() -> list[str]:
+    return list(KINDS)
+
+
+def handler_class(kind: str):
+    return import_string(KINDS[kind])

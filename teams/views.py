@@ -1,0 +1,162 @@
+"""Pages for commune officers: the teams of their area, a team's roster, found/edit/dissolve; roster export."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from areas import scoping
+from areas.models import Area, Level
+from imports.base import workbook_bytes
+from members.models import Member
+from members.resources import MemberImport
+from teams import services
+from teams.forms import DissolveForm, TeamForm
+from teams.models import ROSTER_WRITERS, TEAM_WRITERS, Team
+
+
+def form_errors(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
+    """Show a service's error on the form, next to the field it names."""
+    detail = error.detail
+    if isinstance(detail, dict):
+        for field, problems in detail.items():
+            problems = problems if isinstance(problems, list) else [problems]
+            form.add_error(field if field in form.fields else None, [str(p) for p in problems])
+    else:
+        form.add_error(None, [str(p) for p in (detail if isinstance(detail, list) else [detail])])
+
+
+def _forbidden(request):
+    return render(request, "403.html", status=403)
+
+
+def _scoped_team(request, pk: int) -> Team:
+    return get_object_or_404(Team.objects.for_user(request.user).select_related("area__parent").with_roster(), pk=pk)
+
+
+@login_required
+def team_list(request):
+    """Teams of the user's area (or of ``?area=``), with active member counts and roster warnings."""
+    teams = Team.objects.for_user(request.user).select_related("area__parent").with_roster()
+    area = None
+    if request.GET.get("area", "").isdigit():
+        area = get_object_or_404(Area.objects.for_user(request.user), pk=request.GET["area"])
+        teams = teams.filter(area__path__startswith=area.path)
+    if request.GET.get("status") in ("active", "dissolved"):
+        teams = teams.filter(status=request.GET["status"])
+    page = Paginator(teams.order_by("area__path", "name"), 100).get_page(request.GET.get("page"))
+    communes = (
+        Area.objects.for_user(request.user).current().filter(level=Level.COMMUNE).order_by("name")
+        if not request.user.role_assignments.filter(area__level__in=[Level.COMMUNE, Level.HAMLET]).exists()
+        else Area.objects.none()
+    )
+    return render(
+        request,
+        "teams/team_list.html",
+        {
+            "page": page,
+            "area": area,
+            "communes": communes[:300],
+            "can_found": request.user.is_superuser or bool(scoping.scope_paths(request.user, TEAM_WRITERS)),
+        },
+    )
+
+
+@login_required
+def team_detail(request, pk: int):
+    team = _scoped_team(request, pk)
+    members = list(team.members.select_related("user").order_by("left_on", "role", "full_name"))
+    return render(
+        request,
+        "teams/team_detail.html",
+        {
+            "team": team,
+            "active_members": [m for m in members if m.is_active],
+            "former_members": [m for m in members if not m.is_active],
+            "can_edit_team": scoping.area_in_scope(request.user, team.area, TEAM_WRITERS),
+            "can_edit_roster": team.is_active and scoping.area_in_scope(request.user, team.area, ROSTER_WRITERS),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_found(request):
+    if not request.user.is_superuser and not scoping.scope_paths(request.user, TEAM_WRITERS):
+        return _forbidden(request)
+    initial = {"established_on": timezone.localdate()}
+    if request.GET.get("area", "").isdigit():
+        initial["area"] = request.GET["area"]
+    form = TeamForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_found(acting_user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Team “%(name)s” founded.") % {"name": team.name})
+            return redirect("teams:team-detail", pk=team.pk)
+    return render(request, "teams/team_form.html", {"form": form, "title": _("Found a team")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request, pk: int):
+    team = _scoped_team(request, pk)
+    if not scoping.area_in_scope(request.user, team.area, TEAM_WRITERS):
+        return _forbidden(request)
+    fields = ["area", "name", "established_on", "decision_number", "decision_issuer", "zalo_group_url", "notes"]
+    form = TeamForm(request.POST or None, user=request.user, initial={f: getattr(team, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(acting_user=request.user, team=team, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Team saved."))
+            return redirect("teams:team-detail", pk=team.pk)
+    return render(request, "teams/team_form.html", {"form": form, "team": team, "title": _("Edit the team")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_dissolve(request, pk: int):
+    team = _scoped_team(request, pk)
+    if not scoping.area_in_scope(request.user, team.area, TEAM_WRITERS):
+        return _forbidden(request)
+    form = DissolveForm(request.POST or None, initial={"dissolved_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_dissolve(acting_user=request.user, team=team, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Team “%(name)s” dissolved.") % {"name": team.name})
+            return redirect("teams:team-detail", pk=team.pk)
+    return render(request, "teams/team_dissolve.html", {"form": form, "team": team})
+
+
+@login_required
+def roster_export(request):
+    """The roster of the user's scope (or of ``?area=``: a commune, a province…) in the import template's layout."""
+    members = Member.objects.for_user(request.user)
+    name = "danh-sach-thanh-vien"
+    if request.GET.get("area", "").isdigit():
+        area = get_object_or_404(Area.objects.for_user(request.user), pk=request.GET["area"])
+        members = members.filter(team__area__path__startswith=area.path)
+        name += f"-{area.code or area.pk}"
+    if request.GET.get("active") == "1":
+        members = members.active()
+    handler = MemberImport(acting_user=request.user)
+    content = workbook_bytes(handler.workbook(handler.export_rows(members)))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
