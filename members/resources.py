@@ -182,7 +182,9 @@ class MemberImport(ImportHandler):
         row_errors: list[RowError] = []
 
         def error(key: str, message: str) -> None:
-            row_errors.append(RowError(number, self.header_of(key), message))
+            header = self.header_of(key)
+            if not any(e.field == header for e in row_errors):  # one error per cell (a formula, not also "empty")
+                row_errors.append(RowError(number, header, message))
 
         values: dict = {}
         for key in ("commune_code", "hamlet", "team_name", "full_name"):
