@@ -39,5 +39,9 @@ stop: install
 bench-visits: install
 	$(PY) bench/bench_visits.py
 
+## make bench-roster: import of a 5,500-row roster xlsx, time and peak memory vs TARGETS.md
+bench-roster: install
+	$(PY) bench/bench_roster_import.py
+
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv

@@ -389,16 +389,19 @@ class MemberImport(ImportHandler):
     # --- save ----------------------------------------------------------------------------------------------
     def save(self) -> tuple[int, int, int]:
         today = timezone.localdate()
+        first_joined: dict[int, date] = {}
+        names: dict[int, str] = {}
         for _number, values in self._rows:
             area = values["area"]
             if area.pk not in self._teams:
-                joined = [v["joined_on"] for _n, v in self._rows if v["area"].pk == area.pk and v["joined_on"]]
-                self._teams[area.pk] = Team.objects.create(
-                    area=area,
-                    name=values["team_name"] or f"Tổ CNSCĐ {area.name}",
-                    established_on=min(joined, default=today),
-                    status=TeamStatus.ACTIVE,
-                )
+                names.setdefault(area.pk, values["team_name"] or f"Tổ CNSCĐ {area.name}")
+                if values["joined_on"] and (area.pk not in first_joined or values["joined_on"] < first_joined[area.pk]):
+                    first_joined[area.pk] = values["joined_on"]
+        founded = Team.objects.bulk_create(
+            Team(area_id=pk, name=name, established_on=first_joined.get(pk, today), status=TeamStatus.ACTIVE)
+            for pk, name in names.items()
+        )
+        self._teams.update({team.area_id: team for team in founded})
         fields_ = [
             "full_name",
             "gender",
