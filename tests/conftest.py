@@ -26,6 +26,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
 
 
+def ensure_units() -> None:
+    """Reload province 80 if a transactional test (which empties the database after it) removed it."""
+    if not Area.objects.filter(code="80", level=Level.PROVINCE).exists():
+        call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
+
+
 def _user(username: str, role: str | None = None, area: Area | None = None, **extra) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, full_name=username.title(), **extra)
     if role:
@@ -35,11 +41,13 @@ def _user(username: str, role: str | None = None, area: Area | None = None, **ex
 
 @pytest.fixture
 def province(db) -> Area:
+    ensure_units()
     return Area.objects.get(structure=Structure.CURRENT, level=Level.PROVINCE, code="80")
 
 
 @pytest.fixture
 def legacy_province(db) -> Area:
+    ensure_units()
     return Area.objects.get(structure=Structure.LEGACY, level=Level.PROVINCE, code="80")
 
 
