@@ -45,3 +45,6 @@ bench-roster: install
 
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv
+
+## make bench: every benchmark that exists so far (the full TARGETS.md table arrives with the benchmarks issue)
+bench: bench-roster bench-visits
