@@ -25,6 +25,7 @@ from rest_framework.exceptions import ValidationError
 from areas import scoping
 from areas.models import Area, Level
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
+from imports.base import neutralise
 from members.models import Member
 
 HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
@@ -134,9 +135,8 @@ def mask_phone(phone: str) -> str:
 
 
 def _cell(value) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A CSV cell as text, with spreadsheet formulas neutralised (the rule of imports.base.neutralise)."""
+    return neutralise("" if value is None else str(value))
 
 
 def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, params: dict | None = None) -> ExportLog:
