@@ -1,6 +1,6 @@
 """What every import kind shares: reading .xlsx/.csv safely, Vietnamese headers, row errors, templates, exports.
 
-A kind (``hamlets``, ``members``; later ``households``, ``visits``) is an ``ImportHandler`` subclass registered in
+A kind (``hamlets``, ``members``, ``households``; later ``visits``) is an ``ImportHandler`` subclass registered in
 ``imports.registry``. Its ``check`` validates every row (reads only; row errors never stop the check), and
 ``save`` writes them all in one transaction — only called when no row has an error.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MAX_ROWS = 20_000
+MAX_ROWS = 20_000  # data rows per file, unless a kind sets its own ``max_rows``
 
 
 class FileError(Exception):
@@ -99,27 +100,38 @@ class ImportHandler:
     title: str = ""
     columns: list[Column] = []
     instructions: list[str] = []
+    max_rows: int = MAX_ROWS
 
     def __init__(self, *, acting_user):
         self.acting_user = acting_user
 
     # --- reading -------------------------------------------------------------------------------------------
     def read(self, fileobj, name: str) -> list[tuple[int, dict]]:
-        """Every data row as (spreadsheet row number, {column key: raw value}); raises FileError."""
+        """Every data row as (spreadsheet row number, {column key: raw value}); raises FileError.
+
+        An .xlsx sheet is streamed (openpyxl read-only): only the kept rows are held in memory.
+        """
         raw_rows = self._raw_rows(fileobj, name)
-        header_row_number, header = self._find_header(raw_rows)
-        rows = []
-        for number, values in raw_rows:
-            if number <= header_row_number:
-                continue
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            rows.append((number, {key: values[i] if i < len(values) else None for i, key in header.items()}))
-            if len(rows) > MAX_ROWS:
-                raise FileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": MAX_ROWS})
+        try:
+            head = list(itertools.islice(raw_rows, 5))
+            header_row_number, header = self._find_header(head)
+            rows = []
+            limit = self.max_rows
+            for number, values in itertools.chain(head, raw_rows):
+                if number <= header_row_number:
+                    continue
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue
+                rows.append((number, {key: values[i] if i < len(values) else None for i, key in header.items()}))
+                if len(rows) > limit:
+                    raise FileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": limit})
+        finally:
+            close = getattr(raw_rows, "close", None)
+            if close is not None:
+                close()
         return rows
 
-    def _raw_rows(self, fileobj, name: str) -> list[tuple[int, list]]:
+    def _raw_rows(self, fileobj, name: str) -> Iterator[tuple[int, list]]:
         lower = name.lower()
         if lower.endswith(".csv"):
             data = fileobj.read()
@@ -132,25 +144,30 @@ class ImportHandler:
             sample = text[:4096]
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
             reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-            return [(i, [v if v != "" else None for v in row]) for i, row in enumerate(reader, start=1)]
+            return ((i, [v if v != "" else None for v in row]) for i, row in enumerate(reader, start=1))
         if lower.endswith(".xlsx"):
             try:
                 workbook = load_workbook(fileobj, read_only=True, data_only=False)
             except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
                 raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
-            try:
-                sheet = workbook.worksheets[0]
-                return [(i, list(row)) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            finally:
-                workbook.close()
+            return self._sheet_rows(workbook)
         raise FileError(_("Upload an Excel (.xlsx) or CSV file."))
 
-    def _find_header(self, raw_rows) -> tuple[int, dict[int, str]]:
+    @staticmethod
+    def _sheet_rows(workbook) -> Iterator[tuple[int, list]]:
+        """The first sheet's rows, one at a time; the workbook is closed when the generator is."""
+        try:
+            sheet = workbook.worksheets[0]
+            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        finally:
+            workbook.close()
+
+    def _find_header(self, raw_rows: Iterable[tuple[int, list]]) -> tuple[int, dict[int, str]]:
         """The header row (within the first 5 rows): the one naming the most known columns."""
         wanted = {_norm_header(c.header): c.key for c in self.columns}
         wanted.update({c.key: c.key for c in self.columns})
         best: tuple[int, dict[int, str]] = (0, {})
-        for number, values in raw_rows[:5]:
+        for number, values in itertools.islice(raw_rows, 5):
             found = {i: wanted[_norm_header(v)] for i, v in enumerate(values) if _norm_header(v) in wanted}
             if len(found) > len(best[1]):
                 best = (number, found)
@@ -176,6 +193,8 @@ class ImportHandler:
     def text(self, row: dict, key: str, errors: list[RowError], number: int) -> str:
         """A text cell, refusing formulas."""
         value = cell_text(row.get(key))
+        if value[:1] == "'" and value[1:2] and value[1] in FORMULA_PREFIXES:
+            value = value[1:]  # a cell of one of our exports, neutralised: read back what it was
         if value.startswith("="):
             errors.append(RowError(number, self.header_of(key), _("Formulas are not allowed; type the value.")))
             return ""

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-KIND_LABELS = {"hamlets": _("Hamlets"), "members": _("Team members (roster)")}
+KIND_LABELS = {"hamlets": _("Hamlets"), "members": _("Team members (roster)"), "households": _("Households")}
 
 
 class ImportForm(forms.Form):

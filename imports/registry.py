@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 KINDS: dict[str, str] = {
     "hamlets": "imports.hamlets.HamletImport",
     "members": "members.resources.MemberImport",
+    "households": "households.resources.HouseholdImport",
 }
 
 

@@ -4,6 +4,7 @@ from django.db.models import Count, Prefetch, ProtectedError, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +25,9 @@ from households.api.serializers import (
 )
 from households.filters import HouseholdFilter, VisitFilter
 from households.models import ActivityType, Household, Visit, VisitActivity
+from households.resources import households_export_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_roles(user, roles, message: str) -> None:
@@ -66,6 +70,22 @@ class HouseholdViewSet(ScopedModelViewSet):
         )
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="households.csv"'
+        return response
+
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path="export-xlsx")
+    def export_xlsx(self, request):
+        """The filtered households as .xlsx in the import template's layout (edit and import it again).
+
+        Phones are masked above the commune, formula-like cells neutralised. Personal data: logged.
+        """
+        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
+        queryset = self.filter_queryset(self.get_queryset())
+        content, rows = households_export_xlsx(
+            acting_user=request.user, households=queryset, params=dict(request.query_params)
+        )
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = 'attachment; filename="danh-sach-ho-gia-dinh.xlsx"'
         return response
 
     def destroy(self, request, *args, **kwargs):

@@ -10,7 +10,8 @@ from imports.models import ImportJob
 class ImportJobViewSet(
     mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
-    """Spreadsheet imports (``kind`` ∈ hamlets, members): ``POST`` a file (multipart), then follow its progress.
+    """Spreadsheet imports (``kind`` ∈ hamlets, members, households): ``POST`` a file (multipart), then follow
+    its progress.
 
     A file with any invalid row saves nothing; ``errors`` lists every row's problems. Rows naming units outside
     the user's scope are errors ("unknown"). Users see their own imports only.

@@ -1,0 +1,430 @@
+"""Household spreadsheets: the import handler (kind ``households``) and the export in the same layout.
+
+A province imports up to 100,000 households from one file, so the whole file is checked with a few queries
+(communes, hamlets in the user's scope, and the existing households only when a masked phone must be kept) and
+written with one ``INSERT … ON CONFLICT (area_id, code) DO UPDATE … WHERE … IS DISTINCT FROM …`` per batch of
+rows: a household already on the portal (same hamlet, same code) is updated only when something changed, so
+importing the same file again reports it as unchanged. The history triggers of django-pghistory run inside
+PostgreSQL, so every inserted or updated row is audited even though no model is saved one by one.
+
+The digital status (``has_dvctt_account``, ``has_cashless``, ``has_vneid``) is never read from a file: it follows
+from the household's visits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pghistory
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from areas.models import Area, Level
+from households import services
+from households.models import Category, Household
+from imports.base import Column, ImportHandler, RowError, cell_text, workbook_bytes
+from members.validators import normalize_phone
+
+CATEGORY_LABELS_VI = {
+    Category.POOR: "Hộ nghèo",
+    Category.NEAR_POOR: "Hộ cận nghèo",
+    Category.POLICY: "Gia đình chính sách",
+    Category.ETHNIC_MINORITY: "Dân tộc thiểu số",
+    Category.ELDERLY_ALONE: "Người cao tuổi sống một mình",
+}
+CATEGORIES: dict[str, str] = {}
+for _code, _label in CATEGORY_LABELS_VI.items():
+    CATEGORIES[str(_code)] = str(_code)
+    CATEGORIES[_label.lower()] = str(_code)
+    CATEGORIES[str(Category(_code).label).lower()] = str(_code)
+CATEGORIES |= {
+    "nghèo": "poor",
+    "cận nghèo": "near_poor",
+    "hộ chính sách": "policy",
+    "chính sách": "policy",
+    "dtts": "ethnic_minority",
+    "hộ dân tộc thiểu số": "ethnic_minority",
+    "người cao tuổi": "elderly_alone",
+    "người cao tuổi neo đơn": "elderly_alone",
+}
+YES = frozenset(["có", "co", "x", "1", "true", "yes", "y", "đồng ý", "dong y", "rồi"])
+NO = frozenset(["", "không", "khong", "0", "false", "no", "n", "chưa"])
+_CATEGORY_SEPARATORS = re.compile(r"[,;]")
+MAX_SIZE = 100
+BATCH = 20_000
+
+_UPSERT = """
+INSERT INTO households_household AS h
+    (area_id, code, head_name, address, size, phone, consent_given, consent_recorded_at, categories,
+     has_smartphone, has_dvctt_account, has_cashless, has_vneid, created_at, updated_at)
+SELECT a, c, n, ad, s, p, cg, CASE WHEN cg THEN %(now)s::timestamptz END, string_to_array(cat, ','),
+       sp, false, false, false, %(now)s, %(now)s
+FROM unnest(%(a)s::bigint[], %(c)s::varchar[], %(n)s::varchar[], %(ad)s::varchar[], %(s)s::smallint[],
+            %(p)s::varchar[], %(cg)s::boolean[], %(cat)s::text[], %(sp)s::boolean[])
+     AS x(a, c, n, ad, s, p, cg, cat, sp)
+ON CONFLICT (area_id, code) DO UPDATE SET
+    head_name = EXCLUDED.head_name,
+    address = EXCLUDED.address,
+    size = EXCLUDED.size,
+    phone = EXCLUDED.phone,
+    consent_given = EXCLUDED.consent_given,
+    consent_recorded_at = CASE
+        WHEN NOT EXCLUDED.consent_given THEN NULL
+        WHEN h.consent_given THEN h.consent_recorded_at
+        ELSE EXCLUDED.consent_recorded_at
+    END,
+    categories = EXCLUDED.categories,
+    has_smartphone = EXCLUDED.has_smartphone,
+    updated_at = EXCLUDED.updated_at
+WHERE (h.head_name, h.address, h.size, h.phone, h.consent_given, h.categories, h.has_smartphone)
+      IS DISTINCT FROM (EXCLUDED.head_name, EXCLUDED.address, EXCLUDED.size, EXCLUDED.phone,
+                        EXCLUDED.consent_given, EXCLUDED.categories, EXCLUDED.has_smartphone)
+RETURNING (xmax = 0)
+"""
+
+
+def _yes_no(value) -> bool | None:
+    """Có/Không (also x, 1/0, TRUE/FALSE, an Excel tick); None when the cell says something else."""
+    text = cell_text(value).lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    return None
+
+
+class HouseholdImport(ImportHandler):
+    kind = "households"
+    title = "Danh sách hộ gia đình"
+    max_rows = 100_000
+    progress_every = 5_000
+    columns = [
+        Column("commune_code", "Mã xã", True, gettext_lazy("Official code of the commune (5 digits)."), "27496"),
+        Column("hamlet", "Tên thôn/ấp", True, gettext_lazy("Name of the hamlet, as on the portal."), "Ấp 1"),
+        Column(
+            "code",
+            "Mã hộ",
+            True,
+            gettext_lazy("The household's code, unique in its hamlet: a household with the same code is updated."),
+            "HGD-001",
+        ),
+        Column(
+            "head_name", "Họ tên chủ hộ", True, gettext_lazy("Full name of the head of household."), "Trần Văn Bình"
+        ),
+        Column("address", "Địa chỉ", False, gettext_lazy("House number, road."), "Số 12, đường Lê Lợi"),
+        Column("size", "Số nhân khẩu", False, gettext_lazy("Number of people, at least 1 (empty: 1)."), "4"),
+        Column(
+            "phone",
+            "Số điện thoại",
+            False,
+            gettext_lazy("Vietnamese mobile number; kept only if the household agreed (next column)."),
+            "0912345678",
+        ),
+        Column(
+            "consent_given",
+            "Đồng ý lưu SĐT",
+            False,
+            gettext_lazy("Có if the household agreed to the portal keeping its phone number; otherwise Không."),
+            "Có",
+        ),
+        Column(
+            "categories",
+            "Phân loại hộ",
+            False,
+            gettext_lazy("Zero or more of the categories listed above, separated by commas or semicolons."),
+            "Hộ nghèo; Dân tộc thiểu số",
+        ),
+        Column("has_smartphone", "Có điện thoại thông minh", False, gettext_lazy("Có or Không."), "Có"),
+    ]
+    instructions = [
+        gettext_lazy(
+            "One row per household. Columns marked * are required. Keep the first row (the headers) as it is."
+        ),
+        gettext_lazy("A hamlet is found by the commune code and its name; it must already exist on the portal."),
+        gettext_lazy(
+            "A household is matched by its hamlet and its code: importing the same file again creates no duplicates."
+        ),
+        gettext_lazy(
+            "A phone number is kept only with the household's consent (column “Đồng ý lưu SĐT” = Có). "
+            "A masked number (09******23) from an export keeps the number already on the portal."
+        ),
+        gettext_lazy(
+            "Whether the household has an online public-service account, cashless payment or VNeID is not imported: "
+            "it follows from the team's visits."
+        ),
+        gettext_lazy(
+            "If any row has an error nothing is saved; the error list gives the row, the column and the reason."
+        ),
+        gettext_lazy("Check first with “Check only (dry run)”, then import."),
+        "Phân loại hộ: " + "; ".join(CATEGORY_LABELS_VI.values()),
+    ]
+
+    # --- check ---------------------------------------------------------------------------------------------
+    def check(self, rows, progress) -> list[RowError]:
+        errors: list[RowError] = []
+        headers = {c.key: c.header for c in self.columns}
+        parsed: list[list] = []
+        for i, (number, raw) in enumerate(rows, start=1):
+            values = self._clean(number, raw, errors, headers)
+            if values is not None:
+                parsed.append(values)
+            if i % self.progress_every == 0:
+                progress(i * 9 // 10)
+        self._rows = self._resolve(parsed, errors, headers)
+        progress(len(rows))
+        return sorted(errors, key=lambda e: (e.row or 0, e.field))
+
+    def _clean(self, number: int, raw: dict, errors: list[RowError], headers: dict[str, str]) -> list | None:
+        """A row as [number, commune code, hamlet, code, head, address, size, phone, consent, categories,
+        smartphone], or None (its errors added)."""
+        count = len(errors)
+
+        def error(key: str, message: str) -> None:
+            header = headers[key]
+            if not any(e.field == header for e in errors[count:]):  # one error per cell
+                errors.append(RowError(number, header, message))
+
+        commune_code = self.text(raw, "commune_code", errors, number)
+        hamlet = self.text(raw, "hamlet", errors, number)
+        code = self.text(raw, "code", errors, number)
+        head_name = self.text(raw, "head_name", errors, number)
+        address = self.text(raw, "address", errors, number)
+        if not commune_code:
+            error("commune_code", _("Enter the commune code."))
+        if not hamlet:
+            error("hamlet", _("Enter the hamlet's name."))
+        if not code:
+            error("code", _("Enter the household code."))
+        elif len(code) > 30:
+            error("code", _("At most %(n)s characters.") % {"n": 30})
+        if not head_name:
+            error("head_name", _("Enter the name of the head of household."))
+        elif len(head_name) > 150:
+            error("head_name", _("At most %(n)s characters.") % {"n": 150})
+        if len(address) > 255:
+            error("address", _("At most %(n)s characters.") % {"n": 255})
+
+        size = 1
+        size_text = cell_text(raw.get("size"))
+        if size_text:
+            try:
+                size = int(float(size_text.replace(",", ".")))
+                if size != float(size_text.replace(",", ".")):
+                    raise ValueError
+            except ValueError:
+                size = 0
+            if not 1 <= size <= MAX_SIZE:
+                error(
+                    "size",
+                    _("“%(value)s”: the number of people is a whole number from 1 to %(max)s.")
+                    % {"value": size_text, "max": MAX_SIZE},
+                )
+
+        consent = _yes_no(raw.get("consent_given"))
+        if consent is None:
+            error(
+                "consent_given",
+                _("“%(value)s”: write Có or Không.") % {"value": cell_text(raw.get("consent_given"))},
+            )
+        smartphone = _yes_no(raw.get("has_smartphone"))
+        if smartphone is None:
+            error(
+                "has_smartphone",
+                _("“%(value)s”: write Có or Không.") % {"value": cell_text(raw.get("has_smartphone"))},
+            )
+
+        phone = self.text(raw, "phone", errors, number)
+        if phone:
+            if consent is False:
+                error(
+                    "phone",
+                    _("A phone number can only be kept when the household has consented (column “%(column)s”).")
+                    % {"column": headers["consent_given"]},
+                )
+            elif "*" not in phone:  # a masked number from an export is checked against the portal later
+                try:
+                    phone = normalize_phone(phone)
+                except DjangoValidationError as problem:
+                    error("phone", f"“{phone}”: {problem.messages[0]}")
+
+        categories: list[str] = []
+        category_text = self.text(raw, "categories", errors, number)
+        for part in _CATEGORY_SEPARATORS.split(category_text):
+            part = part.strip()
+            if not part:
+                continue
+            found = CATEGORIES.get(part.lower())
+            if found is None:
+                error(
+                    "categories",
+                    _("Unknown category “%(value)s”; see the Instructions sheet.") % {"value": part},
+                )
+            elif found not in categories:
+                categories.append(found)
+
+        if len(errors) > count:
+            return None
+        return [
+            number,
+            commune_code,
+            hamlet,
+            code,
+            head_name,
+            address,
+            size,
+            phone,
+            bool(consent),
+            ",".join(sorted(categories)),
+            bool(smartphone),
+        ]
+
+    def _resolve(self, parsed: list[list], errors: list[RowError], headers: dict[str, str]) -> list[list]:
+        """Hamlets inside the user's scope (anything else is "unknown"), duplicates in the file, masked phones.
+
+        Returns the rows ready to write: [hamlet id, code, head, address, size, phone, consent, categories,
+        smartphone].
+        """
+        codes = {values[1] for values in parsed}
+        communes = {
+            a.code: a
+            for a in Area.objects.current().filter(level=Level.COMMUNE, code__in=codes).only("pk", "code", "name")
+        }
+        hamlets = {
+            (parent_id, name.lower()): pk
+            for pk, parent_id, name in Area.objects.for_user(self.acting_user, roles=services.HOUSEHOLD_WRITERS)
+            .current()
+            .filter(level=Level.HAMLET, parent__in=[c.pk for c in communes.values()])
+            .values_list("pk", "parent_id", "name")
+        }
+        ready: list[list] = []
+        seen: dict[tuple[int, str], int] = {}
+        masked: list[tuple[int, list]] = []
+        for number, commune_code, hamlet_name, code, *rest in parsed:
+            commune = communes.get(commune_code)
+            if commune is None:
+                errors.append(
+                    RowError(
+                        number,
+                        headers["commune_code"],
+                        _("Unknown commune code “%(code)s” (or outside your area).") % {"code": commune_code},
+                    )
+                )
+                continue
+            hamlet_id = hamlets.get((commune.pk, hamlet_name.lower()))
+            if hamlet_id is None:
+                errors.append(
+                    RowError(
+                        number,
+                        headers["hamlet"],
+                        _("Unknown hamlet “%(name)s” in %(commune)s (or outside your area).")
+                        % {"name": hamlet_name, "commune": commune.name},
+                    )
+                )
+                continue
+            key = (hamlet_id, code)
+            if key in seen:
+                errors.append(
+                    RowError(
+                        number,
+                        headers["code"],
+                        _("Household code “%(code)s” is already used at row %(row)s of this file.")
+                        % {"code": code, "row": seen[key]},
+                    )
+                )
+                continue
+            seen[key] = number
+            values = [hamlet_id, code, *rest]
+            if "*" in values[5]:
+                masked.append((number, values))
+            ready.append(values)
+        if masked:
+            self._unmask(masked, errors, headers)
+        return ready
+
+    def _unmask(self, masked: list[tuple[int, list]], errors: list[RowError], headers: dict[str, str]) -> None:
+        """A masked phone (as exported to staff above the commune) keeps the number already on the portal."""
+        stored = {
+            (area_id, code): phone
+            for area_id, code, phone in Household.objects.filter(
+                area_id__in={v[0] for _n, v in masked}, code__in={v[1] for _n, v in masked}
+            ).values_list("area_id", "code", "phone")
+        }
+        for number, values in masked:
+            phone = stored.get((values[0], values[1]), "")
+            if phone and services.mask_phone(phone) == values[5]:
+                values[5] = phone  # the same list is in the rows to write
+            else:
+                errors.append(
+                    RowError(
+                        number,
+                        headers["phone"],
+                        _("“%(value)s” is a masked number; type the full number or leave the exported cell as it was.")
+                        % {"value": values[5]},
+                    )
+                )
+
+    # --- save ----------------------------------------------------------------------------------------------
+    def save(self) -> tuple[int, int, int]:
+        """One upsert per batch of rows, sorted by (hamlet, code) so two imports cannot deadlock."""
+        rows = sorted(self._rows, key=lambda r: (r[0], r[1]))
+        now = timezone.now()
+        created = updated = 0
+        with pghistory.context(user=getattr(self.acting_user, "pk", None), import_kind=self.kind):
+            with connection.cursor() as cursor:
+                for start in range(0, len(rows), BATCH):
+                    batch = rows[start : start + BATCH]
+                    columns = list(zip(*batch, strict=True))
+                    cursor.execute(
+                        _UPSERT,
+                        {
+                            "now": now,
+                            "a": list(columns[0]),
+                            "c": list(columns[1]),
+                            "n": list(columns[2]),
+                            "ad": list(columns[3]),
+                            "s": list(columns[4]),
+                            "p": list(columns[5]),
+                            "cg": list(columns[6]),
+                            "cat": list(columns[7]),
+                            "sp": list(columns[8]),
+                        },
+                    )
+                    inserted = [row[0] for row in cursor.fetchall()]
+                    created += sum(inserted)
+                    updated += len(inserted) - sum(inserted)
+        return created, updated, len(rows) - created - updated
+
+    # --- export --------------------------------------------------------------------------------------------
+    def export_rows(self, queryset) -> Iterator[list]:
+        """Rows in the template's layout; phones masked for users above the household's commune."""
+        user = self.acting_user
+        self.exported = 0
+        for household in queryset.select_related("area__parent").order_by("area__path", "code").iterator(2000):
+            phone = household.phone
+            if phone and not services.household_phone_visible(user=user, household=household):
+                phone = services.mask_phone(phone)
+            self.exported += 1
+            yield [
+                household.area.parent.code,
+                household.area.name,
+                household.code,
+                household.head_name,
+                household.address,
+                household.size,
+                phone,
+                "Có" if household.consent_given else "Không",
+                "; ".join(CATEGORY_LABELS_VI.get(c, c) for c in household.categories),
+                "Có" if household.has_smartphone else "Không",
+            ]
+
+
+def households_export_xlsx(*, acting_user, households, params: dict) -> tuple[bytes, int]:
+    """``households`` (already scoped) as an .xlsx in the import template's layout; the export is logged."""
+    handler = HouseholdImport(acting_user=acting_user)
+    content = workbook_bytes(handler.workbook(handler.export_rows(households)))
+    services.export_log(acting_user=acting_user, kind="households_xlsx", rows=handler.exported, params=params)
+    return content, handler.exported
