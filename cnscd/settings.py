@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -150,7 +151,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The nightly full KPI recompute (incremental runs follow every visit within seconds).
+    "kpi-rollup-nightly": {"task": "reports.tasks.rollup_full_task", "schedule": crontab(hour=1, minute=30)},
+}
 
 # --- Auth -------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

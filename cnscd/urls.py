@@ -10,6 +10,7 @@ from areas.api.views import AreaViewSet
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 from imports.api.views import ImportJobViewSet
 from members.api.views import MemberViewSet, TrainingSessionViewSet
+from reports.api.views import IndicatorViewSet, KpiRefreshView, KpiView, ReportViewSet, TargetViewSet
 from teams.api.views import TeamViewSet
 
 router = DefaultRouter()
@@ -22,6 +23,9 @@ router.register("imports", ImportJobViewSet, basename="import")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("activity-types", ActivityTypeViewSet, basename="activity-type")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("targets", TargetViewSet, basename="target")
+router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -31,6 +35,8 @@ urlpatterns = [
     path("", include("areas.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/v1/kpis/", KpiView.as_view(), name="kpis"),
+    path("api/v1/kpis/refresh/", KpiRefreshView.as_view(), name="kpis-refresh"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI sets a few inline styles; its page alone allows them.

@@ -27,6 +27,7 @@ from areas.models import Area, Level
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
 from imports.base import neutralise
 from members.models import Member
+from reports.services import rollup_soon_on_commit
 
 HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 HOUSEHOLD_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
@@ -459,6 +460,8 @@ def visit_record(
     if errors:
         raise ValidationError(errors)
     [(status, visit_id)] = _visits_store(acting_user=acting_user, visits=[data])
+    if status == CREATED:
+        rollup_soon_on_commit()
     if status == "conflict":
         raise VisitConflict(visit_id)
     return data, status == CREATED
@@ -573,6 +576,8 @@ def visits_record_bulk(*, acting_user, items: list[dict]) -> list[dict]:
                 }
             else:
                 results[index] = {"index": index, "status": status, "id": visit_id}
+        if any(status == CREATED for status, _visit_id in stored):
+            rollup_soon_on_commit()
     return results
 
 
@@ -582,3 +587,4 @@ def visit_delete(*, acting_user, visit: Visit) -> None:
     visit.delete()
     if household_id:
         household_flags_refresh(household_ids=[household_id])
+    rollup_soon_on_commit()
