@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("teams/", include("teams.urls")),
     path("imports/", include("imports.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("households.urls")),
     path("", include("areas.urls")),
     path("admin/", admin.site.urls),

@@ -224,6 +224,8 @@ def rollup_incremental() -> RollupResult:
     params = _params()
     with transaction.atomic(), connection.cursor() as cursor:
         _begin(cursor)
+        # ON COMMIT DROP is not enough when the run is nested in a caller's transaction (report submission)
+        cursor.execute("DROP TABLE IF EXISTS _dirty, _pairs, _aff, _years, _new")
         cursor.execute(
             "CREATE TEMP TABLE _dirty (kind char(1), area_id bigint, day date) ON COMMIT DROP;"
             "WITH d AS (DELETE FROM reports_dirty RETURNING kind, area_id, day) "

@@ -25,6 +25,7 @@ class TargetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Target
         fields = ["id", "indicator", "area", "year", "month", "value", "warnings"]
+        validators = []  # posting an existing (indicator, area, year, month) replaces its value
 
     def get_warnings(self, target) -> list[str]:
         return self.context.get("warnings", {}).get(target.pk, [])
@@ -54,6 +55,7 @@ class ReportSerializer(serializers.ModelSerializer):
         model = Report
         fields = ["id", "area", "area_name", "period", "status", "file", "created_at", "generated_at",
                   "submitted_at", "approved_at", "returned_at", "return_reason", "error"]  # fmt: skip
+        validators = []  # an existing report of the month is the service's business (regenerate or refuse)
         read_only_fields = ["status", "created_at", "generated_at", "submitted_at", "approved_at", "returned_at",
                             "return_reason", "error"]  # fmt: skip
 

@@ -1,0 +1,120 @@
+"""Pages: the monthly reports of the user's scope (prepare, submit, approve, return) and the A4 print view."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from areas import scoping
+from areas.models import Area, Level
+from reports import services
+from reports.models import Report, ReportStatus
+from reports.workbook import previous_month
+
+
+def _error_text(error) -> str:
+    detail = error.detail
+    if isinstance(detail, dict):
+        return " ".join(
+            str(m) for messages_ in detail.values() for m in (messages_ if isinstance(messages_, list) else [messages_])
+        )
+    if isinstance(detail, list):
+        return " ".join(str(m) for m in detail)
+    return str(detail)
+
+
+def _report_areas(user) -> list[Area]:
+    """Areas the user may prepare reports for: their own units and the communes/districts below them."""
+    paths = scoping.scope_paths(user, services.REPORT_WRITERS)
+    if user.is_superuser:
+        return list(Area.objects.current().filter(level=Level.PROVINCE).order_by("code"))
+    query = Area.objects.none()
+    for path in paths:
+        query |= Area.objects.filter(path__startswith=path).exclude(level=Level.HAMLET)
+    return list(query.order_by("path")[:500])
+
+
+@login_required
+def report_list(request):
+    reports = Report.objects.for_user(request.user).select_related("area")
+    status = request.GET.get("status")
+    if status in ReportStatus.values:
+        reports = reports.filter(status=status)
+    can_approve = request.user.is_superuser or bool(scoping.scope_paths(request.user, services.REPORT_APPROVERS))
+    return render(
+        request,
+        "reports/report_list.html",
+        {
+            "reports": reports[:200],
+            "areas": _report_areas(request.user),
+            "default_month": previous_month(timezone.localdate()),
+            "statuses": ReportStatus.choices,
+            "status": status,
+            "can_approve": can_approve,
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_create(request):
+    area = Area.objects.for_user(request.user).filter(pk=request.POST.get("area") or 0).first()
+    if area is None:
+        messages.error(request, _("Choose an area of your scope."))
+        return redirect("reports:report-list")
+    try:
+        services.report_request(acting_user=request.user, area=area, period=request.POST.get("period", ""))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("The report is being prepared; it appears below in a moment."))
+    return redirect("reports:report-list")
+
+
+@login_required
+@require_POST
+def report_action(request, pk: int, action: str):
+    report = get_object_or_404(Report.objects.for_user(request.user), pk=pk)
+    try:
+        if action == "submit":
+            services.report_submit(acting_user=request.user, report=report)
+            messages.success(request, _("The report was submitted."))
+        elif action == "approve":
+            services.report_approve(acting_user=request.user, report=report)
+            messages.success(request, _("The report was approved."))
+        elif action == "return":
+            services.report_return(acting_user=request.user, report=report, reason=request.POST.get("reason", ""))
+            messages.success(request, _("The report was returned to the commune."))
+        else:
+            raise Http404
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    return redirect("reports:report-list")
+
+
+@login_required
+def report_print(request, pk: int):
+    """The report as an A4 page to print, from the same snapshot as the workbook."""
+    report = get_object_or_404(Report.objects.for_user(request.user).select_related("area"), pk=pk)
+    if not report.data:
+        raise Http404
+    data = report.data
+    headers = []
+    for column in data["columns"]:
+        headers.append((f"{column['name']} ({column['unit']})", column["code"], "value"))
+        if column["target"]:
+            headers += [(_("Target"), column["code"], "target"), (_("Achieved (%)"), column["code"], "achievement")]
+
+    def cells(row: dict) -> list:
+        return [(row["cells"][code][part], part == "achievement") for _label, code, part in headers]
+
+    rows = [{"name": r["name"], "cells": cells(r)} for r in data["rows"]]
+    return render(
+        request,
+        "reports/report_print.html",
+        {"report": report, "data": data, "headers": headers, "rows": rows, "total": cells(data["total"])},
+    )
