@@ -21,6 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
+from imports import xlsx
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000  # data rows per file, unless a kind sets its own ``max_rows``
 
@@ -101,6 +103,8 @@ class ImportHandler:
     columns: list[Column] = []
     instructions: list[str] = []
     max_rows: int = MAX_ROWS
+    # Kinds without date columns may read .xlsx with the fast streaming reader of imports.xlsx.
+    fast_xlsx: bool = False
 
     def __init__(self, *, acting_user):
         self.acting_user = acting_user
@@ -125,6 +129,8 @@ class ImportHandler:
                 rows.append((number, {key: values[i] if i < len(values) else None for i, key in header.items()}))
                 if len(rows) > limit:
                     raise FileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": limit})
+        except xlsx.XlsxError as error:
+            raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
         finally:
             close = getattr(raw_rows, "close", None)
             if close is not None:
@@ -145,6 +151,11 @@ class ImportHandler:
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
             reader = csv.reader(io.StringIO(text), delimiter=delimiter)
             return ((i, [v if v != "" else None for v in row]) for i, row in enumerate(reader, start=1))
+        if lower.endswith(".xlsx") and self.fast_xlsx:
+            try:
+                return xlsx.iter_rows(fileobj)
+            except xlsx.XlsxError as error:
+                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
         if lower.endswith(".xlsx"):
             try:
                 workbook = load_workbook(fileobj, read_only=True, data_only=False)
