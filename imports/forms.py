@@ -1,7 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-KIND_LABELS = {"hamlets": _("Hamlets"), "members": _("Team members (roster)"), "households": _("Households")}
+KIND_LABELS = {
+    "hamlets": _("Hamlets"),
+    "members": _("Team members (roster)"),
+    "households": _("Households"),
+    "targets": _("Targets (province administrators)"),
+}
 
 
 class ImportForm(forms.Form):

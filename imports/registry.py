@@ -11,6 +11,7 @@ KINDS: dict[str, str] = {
     "hamlets": "imports.hamlets.HamletImport",
     "members": "members.resources.MemberImport",
     "households": "households.resources.HouseholdImport",
+    "targets": "reports.resources.TargetImport",
 }
 
 
