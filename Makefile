@@ -43,8 +43,12 @@ bench-visits: install
 bench-roster: install
 	$(PY) bench/bench_roster_import.py
 
+## make bench-households: import of a 100,000-row household xlsx vs django-import-export's default import (TARGETS.md)
+bench-households: install
+	$(PY) bench/bench_household_import.py
+
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv
 
 ## make bench: every benchmark that exists so far (the full TARGETS.md table arrives with the benchmarks issue)
-bench: bench-roster bench-visits
+bench: bench-roster bench-households bench-visits
