@@ -10,6 +10,7 @@ from areas.api.views import AreaViewSet
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 from imports.api.views import ImportJobViewSet
 from members.api.views import MemberViewSet, TrainingSessionViewSet
+from reports import views as report_views
 from reports.api.views import IndicatorViewSet, KpiRefreshView, KpiView, ReportViewSet, TargetViewSet
 from teams.api.views import TeamViewSet
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("imports/", include("imports.urls")),
     path("reports/", include("reports.urls")),
+    path("dashboard/", report_views.dashboard, name="dashboard"),
     path("", include("households.urls")),
     path("", include("areas.urls")),
     path("admin/", admin.site.urls),

@@ -118,3 +118,34 @@ def report_print(request, pk: int):
         "reports/report_print.html",
         {"report": report, "data": data, "headers": headers, "rows": rows, "total": cells(data["total"])},
     )
+
+
+@login_required
+def dashboard(request):
+    """KPIs against targets, a trend, a ranking of the child areas, idle teams; drill down to any area."""
+    from reports.dashboard import dashboard_data
+
+    today = timezone.localdate()
+    scope = Area.objects.for_user(request.user)
+    area_id = request.GET.get("area")
+    if area_id:
+        area = get_object_or_404(scope, pk=area_id if str(area_id).isdigit() else 0)
+    else:
+        paths = scoping.scope_paths(request.user)
+        area = (
+            Area.objects.filter(path=paths[0]).first()
+            if paths
+            else Area.objects.current().filter(level=Level.PROVINCE).order_by("code").first()
+        )
+        if area is None:
+            raise Http404
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    year = min(max(year, 2020), today.year)
+    data = dashboard_data(area=area, year=year, today=today, rank_by=request.GET.get("rank", ""))
+    data["years"] = list(range(today.year, 2021, -1))
+    # The breadcrumb shows only the ancestors inside the user's scope.
+    data["ancestors"] = [a for a in data["ancestors"] if scoping.area_in_scope(request.user, a)]
+    return render(request, "reports/dashboard.html", data)

@@ -1,0 +1,107 @@
+"""The dashboard's figures for one area, read from the rollup's summary tables with a handful of queries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Subquery
+
+from areas.models import Area
+from households.models import Visit
+from reports import selectors
+from reports.models import KpiValue
+from reports.periods import parse_period
+from teams.models import Team
+
+CARDS = ["households_visited", "dvctt_account", "cashless_account", "vneid_activation", "teams", "members_trained"]
+RANKING = ["households_visited", "visits", "dvctt_account", "cashless_account", "vneid_activation", "teams",
+           "hamlet_coverage"]  # fmt: skip
+IDLE_DAYS = 30
+TREND_MONTHS = 12
+
+
+def _months_back(today: date, n: int) -> list[str]:
+    months, day = [], today.replace(day=1)
+    for _ in range(n):
+        months.append(day.strftime("%Y-%m"))
+        day = (day - timedelta(days=1)).replace(day=1)
+    return list(reversed(months))
+
+
+def dashboard_data(*, area: Area, year: int, today: date, rank_by: str) -> dict:
+    indicators = {i.code: i for i in selectors.indicator_list()}
+    period = parse_period(str(year))
+    children = list(Area.objects.filter(parent=area).order_by("code", "name"))
+    ids = [area.pk] + [c.pk for c in children]
+    values, computed = selectors.kpi_values(ids, period)
+    wanted = [indicators[c] for c in dict.fromkeys(CARDS + RANKING + ["members"]) if c in indicators]
+    targets = selectors.targets_for(ids, period, wanted)
+
+    def value(area_id: int, code: str):
+        return selectors._family_value(code, values.get(area_id, {}))
+
+    cards = []
+    for code in CARDS:
+        if code not in indicators:
+            continue
+        v, t = value(area.pk, code), targets.get((area.pk, code))
+        cards.append({"indicator": indicators[code], "value": v, "target": t,
+                      "achievement": selectors.achievement(v, t)})  # fmt: skip
+    members, trained = value(area.pk, "members"), value(area.pk, "members_trained")
+    training = selectors.achievement(trained, members) if members else None
+
+    months = _months_back(today, TREND_MONTHS)
+    trend_rows = dict(
+        KpiValue.objects.filter(area=area, period__in=months, indicator="households_visited").values_list(
+            "period", "value"
+        )
+    )
+    top = max([v for v in trend_rows.values()] + [Decimal(1)])
+    trend = []
+    for index, month in enumerate(months):
+        height = round(float((trend_rows.get(month) or 0) / top) * 140)
+        trend.append({"label": f"{month[5:]}/{month[2:4]}", "value": trend_rows.get(month), "x": index * 40,
+                      "y": 150 - height, "height": height})  # fmt: skip
+
+    rank_code = rank_by if rank_by in RANKING and rank_by in indicators else RANKING[0]
+    ranking = []
+    for child in children:
+        v, t = value(child.pk, rank_code), targets.get((child.pk, rank_code))
+        ranking.append({"area": child, "value": v, "target": t, "achievement": selectors.achievement(v, t)})
+    ranking.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0), r["area"].name))
+
+    since = today - timedelta(days=IDLE_DAYS)
+    recent = Visit.objects.filter(team=OuterRef("pk"), date__gte=since)
+    last = Visit.objects.filter(team=OuterRef("pk")).order_by("-date").values("date")[:1]
+    idle = (
+        Team.objects.active()
+        .filter(area__path__startswith=area.path)
+        .annotate(recent=Exists(recent))
+        .filter(recent=False)
+    )
+    idle_count = idle.count()
+    idle_list = list(
+        idle.annotate(last_visit=Subquery(last))
+        .select_related("area__parent")
+        .order_by("last_visit", "area__path")[:20]
+    )
+    return {
+        "area": area,
+        "ancestors": list(area.ancestors().exclude(pk=area.pk)),
+        "year": year,
+        "cards": cards,
+        "training": training,
+        "members": members,
+        "trained": trained,
+        "coverage": value(area.pk, "hamlet_coverage"),
+        "trend": trend,
+        "trend_top": top,
+        "ranking": ranking,
+        "rank_indicator": indicators[rank_code],
+        "rank_choices": [indicators[c] for c in RANKING if c in indicators],
+        "idle_count": idle_count,
+        "idle": idle_list,
+        "idle_days": IDLE_DAYS,
+        "computed_at": computed.get(area.pk),
+    }
