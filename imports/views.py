@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from areas import scoping
 from imports import registry, services
 from imports.base import workbook_bytes
 from imports.forms import KIND_LABELS, ImportForm
@@ -31,7 +32,14 @@ def import_start(request):
         else:
             return redirect("imports:import-detail", pk=job.pk)
     jobs = ImportJob.objects.for_user(request.user)[:10]
-    return render(request, "imports/import_start.html", {"form": form, "jobs": jobs, "kinds": KIND_LABELS})
+    from households.services import HOUSEHOLD_EXPORTERS
+
+    can_export_households = request.user.is_superuser or bool(scoping.scope_paths(request.user, HOUSEHOLD_EXPORTERS))
+    return render(
+        request,
+        "imports/import_start.html",
+        {"form": form, "jobs": jobs, "kinds": KIND_LABELS, "can_export_households": can_export_households},
+    )
 
 
 def _job(request, pk: int) -> ImportJob:

@@ -326,3 +326,11 @@ def test_the_fast_reader_reads_what_openpyxl_reads(commune_a, hamlets):
     slow_handler = HouseholdImport(acting_user=None)
     slow_handler.fast_xlsx = False
     assert fast == slow_handler.read(io.BytesIO(data), "a.xlsx")
+
+
+def test_the_import_page_links_the_household_export_for_exporters_only(client, commune_officer_a, team_member_a1):
+    client.force_login(commune_officer_a)
+    page = client.get("/imports/").content.decode()
+    assert "/api/v1/households/export-xlsx/" in page and "Hộ gia đình" in page
+    client.force_login(team_member_a1)
+    assert "/api/v1/households/export-xlsx/" not in client.get("/imports/").content.decode()
