@@ -237,9 +237,9 @@ def rollup_incremental() -> RollupResult:
             rows = _full(cursor, params)
             return _record(RollupRun.FULL, started, started_at, rows)
         rows = 0
-        cursor.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM reports_fact WHERE period = %s AND indicator = 'hamlets')"
-            " AND EXISTS (SELECT 1 FROM areas_area WHERE level = 'hamlet')",
+        cursor.execute(  # a new month began: its structural figures do not exist yet
+            "SELECT NOT EXISTS (SELECT 1 FROM reports_fact WHERE period = %s AND indicator IN "
+            "('teams', 'hamlets')) AND EXISTS (SELECT 1 FROM reports_fact WHERE indicator IN ('teams', 'hamlets'))",
             [params["today"].strftime("%Y-%m")],
         )
         if "r" in kinds or cursor.fetchone()[0]:  # a roster changed, or a new month began

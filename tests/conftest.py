@@ -5,6 +5,7 @@ its communes), ``team_leader_a1`` / ``team_member_a1`` (hamlet A1 of commune A),
 ``anonymous``. ``api(user)`` gives a DRF client authenticated with that user's real token.
 """
 
+import importlib
 import os
 
 import pytest
@@ -27,9 +28,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def ensure_units() -> None:
-    """Reload province 80 if a transactional test (which empties the database after it) removed it."""
+    """Reload province 80 and the catalogues made by data migrations (activities, indicators) if a
+    transactional test — which empties every table after it — removed them."""
     if not Area.objects.filter(code="80", level=Level.PROVINCE).exists():
         call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
+    from django.apps import apps
+
+    from households import services as household_services
+    from households.models import ActivityType
+
+    if not ActivityType.objects.exists():
+        for module in (
+            "households.migrations.0002_activity_catalogue",
+            "reports.migrations.0002_dirty_triggers_and_catalogue",
+        ):
+            migration = importlib.import_module(module)
+            (migration.create_catalogue if hasattr(migration, "create_catalogue") else migration.load)(apps, None)
+        household_services.activity_types_forget()
 
 
 def _user(username: str, role: str | None = None, area: Area | None = None, **extra) -> User:

@@ -27,6 +27,7 @@ from reports.periods import PeriodError, parse_period
 class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     """The indicator catalogue (read-only): structural indicators and one per activity."""
 
+    queryset = Indicator.objects.all()
     serializer_class = IndicatorSerializer
     lookup_field = "code"
     pagination_class = None
