@@ -24,14 +24,17 @@ commune's data does not depend on how many communes come before it.
 Speed and memory: hamlets, teams and members (a few thousand rows) go through ``bulk_create``; households, visits
 and visit activities are written as COPY text, hamlet by hamlet, flushed in chunks of about 100,000 visits, with
 ids reserved from the tables' sequences (the three tables are locked against other writers for the duration,
-one transaction in all). Foreign keys are checked at the end of each COPY (``SET CONSTRAINTS ALL IMMEDIATE``),
-which keeps PostgreSQL's queue of pending checks small. The households' derived flags are set afterwards with
-one ``UPDATE … FROM`` that follows ``ActivityType.household_flag``.
+one transaction in all). Foreign keys are checked at the end of each statement (``SET CONSTRAINTS ALL
+IMMEDIATE``), which keeps PostgreSQL's queue of pending checks small. The households' derived flags are set
+afterwards with one ``UPDATE … FROM`` that follows ``ActivityType.household_flag``.
 
 Audit: the django-pghistory triggers on the tables written here are skipped with ``pgtrigger.ignore`` (a
-transaction-local setting the triggers read), so a generated data set leaves no audit events; constraints and
-foreign keys are still enforced. ``session_replication_role = replica`` would also switch off the foreign-key
-checks and needs a superuser, so it is not used.
+transaction-local setting the triggers read), so a generated data set leaves no audit events; constraints, foreign
+keys and other apps' triggers (the KPI rollup's change queue) still apply. ``session_replication_role = replica``
+would also switch off the foreign-key checks and needs a superuser; ``ALTER TABLE … DISABLE TRIGGER`` would save
+the ~10 µs a row an ignored trigger still costs (about a minute of the province set) but locks the tables against
+readers too. The transaction lifts the connection's ``statement_timeout`` (``SET LOCAL``): deleting or flagging
+millions of rows takes longer than a web request may.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ import io
 import random
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
@@ -560,7 +564,6 @@ class Generator:
         tables = ("households_household", "households_visit", "households_visitactivity")
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.next_household = _reserve(cursor, tables[0])
             self.next_visit = _reserve(cursor, tables[1])
             self.next_activity = _reserve(cursor, tables[2])
@@ -574,7 +577,6 @@ class Generator:
                     self.say("households, visits, activities", households.total + visits.total + activities.total)
             for buffer in (households, visits, activities):
                 buffer.flush(cursor)
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             _set_sequence(cursor, tables[0], self.next_household - 1)
             _set_sequence(cursor, tables[1], self.next_visit - 1)
             _set_sequence(cursor, tables[2], self.next_activity - 1)
@@ -708,8 +710,27 @@ class Generator:
 
 def demo_delete(*, log: Log = lambda message: None) -> dict[str, int]:
     """Delete every generated data set: visits, households, members, teams and hamlets (audit triggers off)."""
-    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic():
+    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic(), _bulk_transaction():
         return _delete(time.monotonic(), log)
+
+
+@contextmanager
+def _bulk_transaction() -> Iterator[None]:
+    """Inside a transaction: no statement_timeout, and foreign keys checked at the end of each statement.
+
+    Deleting or flagging millions of rows takes longer than the statement_timeout set for web requests (settings);
+    immediate checks keep PostgreSQL's queue of pending foreign-key checks to one statement's rows. Both are
+    restored afterwards, for a caller's enclosing transaction.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        timeout = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
 
 
 def _delete(started: float, log: Log) -> dict[str, int]:
@@ -769,7 +790,7 @@ def demo_generate(
     if scale not in SCALES:
         raise DemoError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}.")
     started = time.monotonic()
-    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic():
+    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic(), _bulk_transaction():
         existing = existing_sets()
         if existing and not reset:
             found = "; ".join(f"{text} ({n} teams)" for text, n in existing)
