@@ -178,6 +178,7 @@ class Unit:
     """A hamlet (with its team) or a commune-level team, and what its visits need to know."""
 
     commune: Area
+    province_code: str
     number: int  # 0 for the commune-level team, 1.. for hamlets
     name: str = ""
     kind: str = ""
@@ -270,11 +271,14 @@ def day_weights(first: date, last: date) -> tuple[list[date], list[float]]:
     return days, weights
 
 
-def plan_commune(commune: Area, scale: Scale, seed: int, end: date, taken: set[str]) -> list[Unit]:
+def plan_commune(
+    commune: Area, scale: Scale, seed: int, end: date, taken: set[str], province_code: str = PROVINCE_CODE
+) -> list[Unit]:
     """The hamlets (and maybe a commune-level team) of one commune, with their sizes and activity."""
     rng = random.Random(f"{seed}:plan:{commune.code}")
     urban = commune.kind in ("Phường", "Thị trấn")
-    kind = "Khu phố" if urban else "Ấp"
+    southern = int(province_code) >= 70  # ấp and khu phố in the south, thôn and tổ dân phố further north
+    kind = ("Khu phố" if southern else "Tổ dân phố") if urban else ("Ấp" if southern else "Thôn")
     pace = rng.lognormvariate(0, 0.2)  # some communes far ahead, some behind
     roll = rng.random()
     if roll < 0.1:
@@ -288,6 +292,7 @@ def plan_commune(commune: Area, scale: Scale, seed: int, end: date, taken: set[s
         units.append(
             Unit(
                 commune=commune,
+                province_code=province_code,
                 number=0,
                 established_on=decision_day - timedelta(days=1 + rng.randrange(20)),
                 decision_number=f"{rng.randint(12, 480)}/QĐ-UBND",
@@ -296,7 +301,7 @@ def plan_commune(commune: Area, scale: Scale, seed: int, end: date, taken: set[s
     names = [n for n in HAMLET_NAMES if f"{kind} {n}".lower() not in taken]
     number = 0
     for i in range(1, rng.randint(*scale.hamlets_per_commune) + 1):
-        if rng.random() < 0.2 and names:
+        if southern and rng.random() < 0.2 and names:  # the names are of the Mekong delta
             name = f"{kind} {names.pop(rng.randrange(len(names)))}"
         else:
             number += 1
@@ -308,6 +313,7 @@ def plan_commune(commune: Area, scale: Scale, seed: int, end: date, taken: set[s
         late = rng.random() < 0.15
         unit = Unit(
             commune=commune,
+            province_code=province_code,
             number=i,
             name=name,
             kind=kind,
@@ -402,6 +408,9 @@ class Generator:
         self.day_text = [d.isoformat() for d in self.days]
         self.day_cum = list(accumulate(weights))
 
+        province_codes = dict(
+            Area.objects.filter(structure=Structure.LEGACY, level=Level.PROVINCE).values_list("pk", "code")
+        )
         taken: dict[int, set[str]] = {}
         for parent_id, name in Area.objects.filter(level=Level.HAMLET, parent__in=communes).values_list(
             "parent_id", "name"
@@ -410,7 +419,14 @@ class Generator:
         units = [
             unit
             for commune in communes
-            for unit in plan_commune(commune, self.scale, self.seed, self.end, taken.setdefault(commune.pk, set()))
+            for unit in plan_commune(
+                commune,
+                self.scale,
+                self.seed,
+                self.end,
+                taken.setdefault(commune.pk, set()),
+                province_codes[int(commune.path.strip("/").split("/")[0])],
+            )
         ]
         self._create_hamlets(units)
         self._create_teams(units)
@@ -509,7 +525,9 @@ class Generator:
                 if rng.random() < 0.7:
                     while True:
                         century = (0 if birth_year < 2000 else 2) + (gender == Gender.FEMALE)
-                        citizen_id = f"080{century}{birth_year % 100:02d}{rng.randrange(1_000_000):06d}"
+                        citizen_id = (
+                            f"0{unit.province_code}{century}{birth_year % 100:02d}{rng.randrange(1_000_000):06d}"
+                        )
                         id_hash = citizen_id_hash(citizen_id)
                         if id_hash not in hashes:
                             break
