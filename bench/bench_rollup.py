@@ -1,6 +1,6 @@
 """Benchmark: KPI rollup, /kpis/, the heaviest pages and the province report on a generated data set.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/bench_rollup.py [--repeat 3] [--json out.json]
+    DATABASE_URL=postgres://… .venv/bin/python bench/bench_rollup.py [--repeat 3] [--quick] [--json out.json]
 
 The database must hold a data set of ``manage.py generate_demo`` (``--scale province`` for the TARGETS.md figures).
 Measured, each beside its target (TARGETS.md):
@@ -128,7 +128,7 @@ def bench_rollup(repeat: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 """
-                WITH picked AS (SELECT * FROM households_visit TABLESAMPLE SYSTEM (1) LIMIT 1000),
+                WITH picked AS (SELECT * FROM households_visit TABLESAMPLE BERNOULLI (0.1) LIMIT 1000),
                 new AS (
                     INSERT INTO households_visit (client_uuid, household_id, area_id, team_id, member_id, date,
                                                   channel, note, created_at)
@@ -312,8 +312,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="one run of each, 20 requests (the smoke test)")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.requests = 1, min(args.requests, 20)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cnscd.settings")
     os.environ.update(DEBUG="0", ALLOWED_HOSTS="localhost,127.0.0.1,testserver", SECURE_SSL_REDIRECT="0")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)

@@ -97,7 +97,9 @@ class Fact(models.Model):
     """
 
     pk = models.CompositePrimaryKey("area", "period", "indicator")
-    area = models.ForeignKey("areas.Area", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     period = models.CharField(max_length=10)
     indicator = models.CharField(max_length=40)
     value = models.DecimalField(max_digits=16, decimal_places=1)
@@ -113,14 +115,16 @@ class KpiValue(models.Model):
     """An indicator's value for an area's whole subtree and a period, as the last rollup computed it."""
 
     pk = models.CompositePrimaryKey("area", "period", "indicator")
-    area = models.ForeignKey("areas.Area", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     period = models.CharField(max_length=10)
     indicator = models.CharField(max_length=40)
     value = models.DecimalField(max_digits=16, decimal_places=1)
     computed_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["period"], name="kpivalue_period")]
+        pass  # every read names the area first: the primary key (area, period, indicator) serves them all
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.period} {self.indicator}={self.value}"

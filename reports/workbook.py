@@ -10,12 +10,13 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Exists, OuterRef, Subquery
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from areas.models import Area, Level
+from households.models import Visit
 from reports import selectors
 from reports.models import Indicator
 from reports.periods import Period
@@ -75,14 +76,14 @@ def report_data(*, area: Area, period: Period, generated_on: date) -> dict:
 
     rows = [row(a) for a in row_areas]
     total = row(area)
+    # Teams with no visit in the month; their last visit before its end (both from the (team, date) index).
+    in_month = Visit.objects.filter(team=OuterRef("pk"), date__range=(period.start, period.end))
+    last = Visit.objects.filter(team=OuterRef("pk"), date__lte=period.end).order_by("-date").values("date")[:1]
     idle = (
         Team.objects.active()
         .filter(area__path__startswith=area.path, established_on__lte=period.end)
-        .annotate(
-            n=Count("visits", filter=Q(visits__date__range=(period.start, period.end))),
-            last=Max("visits__date"),
-        )
-        .filter(n=0)
+        .annotate(active_in_month=Exists(in_month), last=Subquery(last))
+        .filter(active_in_month=False)
         .with_roster()
         .select_related("area__parent")
         .order_by("area__path", "name")
