@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install run test lint format bench stop messages
+.PHONY: install run test lint format bench bench-rollup bench-visits bench-roster bench-households stop messages
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_admin_units
 	$(PY) manage.py seed_demo
+	$(PY) manage.py generate_demo --scale small --if-missing
+	$(PY) manage.py apply_reorganization
+	$(PY) manage.py rollup_kpis --full
 	@echo "Portal: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
@@ -35,6 +38,10 @@ format: install
 stop: install
 	$(PY) -c "from cnscd.embedded import stop_embedded_database as s; s()"
 
+## make bench-rollup: full/incremental rollup vs a GROUPING SETS reference, /kpis/ p95, pages, province report
+bench-rollup: install
+	$(PY) bench/bench_rollup.py
+
 ## make bench-visits: single POST req/s and bulk visits/s against gunicorn on loopback (TARGETS.md)
 bench-visits: install
 	$(PY) bench/bench_visits.py
@@ -50,5 +57,8 @@ bench-households: install
 messages: install
 	cd $(CURDIR) && $(PY) manage.py makemessages -l vi --ignore=.venv && $(PY) manage.py compilemessages --ignore=.venv
 
-## make bench: every benchmark that exists so far (the full TARGETS.md table arrives with the benchmarks issue)
-bench: bench-roster bench-households bench-visits
+## make bench: the whole TARGETS.md speed table on PostgreSQL and Redis, in a database of its own (cnscd_bench,
+## or BENCH_DATABASE_URL) holding the province data set (BENCH_SCALE=small for one district); written to
+## bench/RESULTS.md. Extra arguments: make bench ARGS="--scale small --quick"
+bench: install
+	$(PY) bench/run.py $(ARGS)

@@ -52,10 +52,12 @@ def successor_codes() -> dict[str, str]:
 
 
 def _area_references() -> list[tuple[type[models.Model], str]]:
-    """Every (model, field) pointing at an Area, except the tree itself and the audit history."""
+    """Every (model, field) pointing at an Area, except the tree itself, the audit history and the reports app:
+    its KPI tables are recomputed from the moved records (a tree change queues a full rollup), and a former
+    commune's targets and monthly reports describe that commune as it was, so they stay with it."""
     references = []
     for model in apps.get_models():
-        if model is Area or model.__name__.endswith("Event") or model._meta.app_label == "pghistory":
+        if model is Area or model.__name__.endswith("Event") or model._meta.app_label in ("pghistory", "reports"):
             continue
         for model_field in model._meta.concrete_fields:
             if isinstance(model_field, models.ForeignKey) and model_field.related_model is Area:

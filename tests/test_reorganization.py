@@ -62,3 +62,35 @@ def test_every_legacy_commune_has_a_successor_in_the_package_mapping(db):
     assert set(mapping.values()) <= current
     # a few communes of today only received parts of split communes (not their default successor)
     assert len(set(mapping.values())) > 3300
+
+
+def test_kpis_follow_moved_hamlets_while_targets_and_reports_stay_with_the_former_commune(legacy_province, province):
+    import uuid
+    from datetime import date
+
+    from households.models import Household
+    from households.services import visit_record
+    from members.models import Member
+    from reports.models import Indicator, KpiValue, Target
+    from teams.models import Team
+
+    old = Area.objects.filter(path__startswith=legacy_province.path, level=Level.COMMUNE).order_by("code").first()
+    hamlet = services.hamlet_create(parent=old, name="Ấp Cũ", kind="Ấp")
+    team = Team.objects.create(area=hamlet, name="Tổ Ấp Cũ", established_on=date(2024, 1, 1))
+    member = Member.objects.create(team=team, full_name="TV", gender="male", organization="police")
+    household = Household.objects.create(area=hamlet, code="H1", head_name="Hộ 1")
+    root = User.objects.create_superuser(username="root.reorg", password="x")
+    visit_record(member=member, household=household, area=None, date=date(2025, 3, 5), channel="door_to_door",
+                 activities={"vneid_activation": 4}, client_uuid=uuid.uuid4(), acting_user=root)  # fmt: skip
+    Target.objects.create(indicator=Indicator.objects.get(code="visits"), area=old, year=2025, value=10)
+    call_command("rollup_kpis", "--full", stdout=StringIO())
+    assert KpiValue.objects.get(area=old, period="2025-03", indicator="vneid_activation").value == 4
+
+    call_command("apply_reorganization", stdout=StringIO())
+    call_command("rollup_kpis", stdout=StringIO())  # the tree changed: the incremental run recomputes everything
+    hamlet.refresh_from_db()
+    new = hamlet.parent
+    assert KpiValue.objects.get(area=new, period="2025-03", indicator="vneid_activation").value == 4
+    assert KpiValue.objects.get(area=province, period="2025", indicator="visits").value == 1
+    assert not KpiValue.objects.filter(area=old, period="2025-03", indicator="vneid_activation").exists()
+    assert Target.objects.get().area == old  # a target of the former commune describes that commune

@@ -27,6 +27,11 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="delete the previously generated data set first (any scale)"
         )
         parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="do nothing (and succeed) when a generated data set already exists — for `make run`",
+        )
+        parser.add_argument(
             "--factor",
             type=float,
             default=None,
@@ -39,7 +44,10 @@ class Command(BaseCommand):
             help="last day of the two years of visits, YYYY-MM-DD (default today)",
         )
 
-    def handle(self, *args, scale, seed, reset, factor, end, **options):
+    def handle(self, *args, scale, seed, reset, factor, end, if_missing=False, **options):
+        if if_missing and not reset and demo.existing_sets():
+            self.stdout.write("A generated demo data set is already there; nothing to do.")
+            return
         if factor is not None and scale != "nation":
             raise CommandError("--factor applies to --scale nation only.")
         if factor is not None and factor <= 0:
