@@ -10,4 +10,5 @@ RUN DEBUG=1 SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build pytho
 RUN useradd --system --home /app portal && mkdir -p /app/media && chown -R portal /app/media
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "cnscd.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "60"]
+# One gthread worker per core, 4 threads each (see docker-compose.yml and bench/bench_visits.py).
+CMD ["gunicorn", "cnscd.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60"]

@@ -1,23 +1,27 @@
 """Writes on households and visits.
 
 Every visit goes through ``visit_check`` (the rules of API.md) and ``_visits_store`` (one ``INSERT … ON CONFLICT
-(client_uuid) DO NOTHING`` for the whole batch, then the activities and the households' derived flags, in one
+(client_uuid) DO NOTHING`` for the whole batch with its activities and the households' derived flags, in one
 transaction). The unique constraint on ``client_uuid`` — not a check-then-insert — is what makes ten concurrent
-sends of the same visit store one row.
+sends of the same visit store one row. A single visit is the portal's hottest write: its look-ups and its insert
+are plain statements, prepared once per database session (``_execute_prepared``), rather than ORM queries.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
 
-from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db import ProgrammingError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -28,6 +32,7 @@ from households.models import ActivityType, Channel, ExportLog, Household, House
 from imports.base import neutralise
 from members.models import Member
 from reports.services import rollup_soon_on_commit
+from teams.models import Team
 
 HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 HOUSEHOLD_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
@@ -350,27 +355,69 @@ def visit_check(
     )
 
 
+def _store_statement(flag: str) -> str:
+    """The statement of ``_visits_store``: the visits, their activities and (when ``flag``) that household flag."""
+    flagged = (
+        f"""
+        , flagged AS (
+            UPDATE households_household SET "{flag}" = true
+            WHERE NOT "{flag}" AND id IN (
+                SELECT f.h FROM unnest($14::uuid[], $15::bigint[]) AS f(u, h) JOIN new ON new.client_uuid = f.u
+            )
+        )"""
+        if flag
+        else ""
+    )
+    return f"""
+        WITH new AS (
+            INSERT INTO households_visit (client_uuid, household_id, area_id, team_id, member_id, date, channel, note,
+                                          created_by_id, created_at)
+            SELECT u, h, a, t, m, d, c, n, $1::bigint, $2::timestamptz
+            FROM unnest($3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::date[], $9::varchar[],
+                        $10::text[]) AS x(u, h, a, t, m, d, c, n)
+            ON CONFLICT (client_uuid) DO NOTHING
+            RETURNING id, client_uuid
+        ), activities AS (
+            INSERT INTO households_visitactivity (visit_id, activity_type_id, quantity)
+            SELECT new.id, y.t, y.q
+            FROM unnest($11::uuid[], $12::bigint[], $13::integer[]) WITH ORDINALITY AS y(u, t, q, i)
+            JOIN new ON new.client_uuid = y.u
+            ORDER BY y.i
+        ){flagged}
+        SELECT id, client_uuid FROM new
+    """
+
+
 def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, int | None]]:
     """Store the visits in one transaction; returns (created|duplicate|conflict, id) per visit, in order.
 
-    Rows are inserted sorted by client_uuid so two overlapping batches cannot deadlock.
+    One statement inserts the visits (``ON CONFLICT (client_uuid) DO NOTHING``), the activities of those it
+    created, in the order they were given, and sets the first household flag those activities prove; each further
+    flag is one more ``UPDATE`` (a row can change only once in a statement). A flag only goes from false to true,
+    so a household already flagged is not written (no audit event). Rows are inserted sorted by client_uuid so two
+    overlapping batches cannot deadlock.
     """
     first: dict[uuid.UUID, int] = {}
     for index, visit in enumerate(visits):
         first.setdefault(visit.client_uuid, index)
     order = sorted(first.values(), key=lambda i: str(visits[i].client_uuid))
+    activity_uuids, activity_types_, quantities = [], [], []
+    flags: dict[str, list[VisitData]] = {}  # flag → the visits (if created) that set it
+    for i in order:
+        for code, quantity in visits[i].activities.items():
+            activity_uuids.append(visits[i].client_uuid)
+            activity_types_.append(visits[i].types[code].pk)
+            quantities.append(quantity)
+            if (flag := visits[i].types[code].household_flag) and visits[i].household is not None:
+                flags.setdefault(HouseholdFlag(flag).value, []).append(visits[i])
+    flags = dict(sorted(flags.items()))
+    flag, flagging = next(iter(flags.items()), ("", []))
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO households_visit
-                (client_uuid, household_id, area_id, team_id, member_id, date, channel, note, created_by_id, created_at)
-            SELECT u, h, a, t, m, d, c, n, %s, %s
-            FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::date[],
-                        %s::varchar[], %s::text[]) AS x(u, h, a, t, m, d, c, n)
-            ON CONFLICT (client_uuid) DO NOTHING
-            RETURNING id, client_uuid
-            """,
+        _execute_prepared(
+            cursor,
+            f"cnscd_visits_store_{flag or 'no_flag'}",
+            functools.partial(_store_statement, flag),
             [
                 acting_user.pk if acting_user is not None else None,
                 now,
@@ -382,23 +429,21 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
                 [visits[i].date for i in order],
                 [visits[i].channel for i in order],
                 [visits[i].note for i in order],
+                activity_uuids,
+                activity_types_,
+                quantities,
+                *([[v.client_uuid for v in flagging], [v.household.pk for v in flagging]] if flag else []),
             ],
         )
         created = {row[1]: row[0] for row in cursor.fetchall()}
-
-    rows = []
-    flagged: dict[str, set[int]] = {}
+        for flag, flagging in list(flags.items())[1:]:
+            ids = sorted({v.household.pk for v in flagging if v.client_uuid in created})
+            if ids:
+                cursor.execute(
+                    f'UPDATE households_household SET "{flag}" = true WHERE id = ANY(%s) AND NOT "{flag}"', [ids]
+                )
     for key, visit_id in created.items():
-        visit = visits[first[key]]
-        visit.id, visit.created_at = visit_id, now
-        for code, quantity in visit.activities.items():
-            activity_type = visit.types[code]
-            rows.append(VisitActivity(visit_id=visit_id, activity_type_id=activity_type.pk, quantity=quantity))
-            if activity_type.household_flag and visit.household is not None:
-                flagged.setdefault(activity_type.household_flag, set()).add(visit.household.pk)
-    VisitActivity.objects.bulk_create(rows, batch_size=2000)
-    for flag, ids in flagged.items():
-        Household.objects.filter(pk__in=ids, **{flag: False}).update(**{flag: True})
+        visits[first[key]].id, visits[first[key]].created_at = visit_id, now
 
     existing: dict[uuid.UUID, Visit] = {}
     missing = [v.client_uuid for v in visits if v.client_uuid not in created]
@@ -467,43 +512,132 @@ def visit_record(
     return data, status == CREATED
 
 
+def _lookup_statement(kind: str) -> str:
+    """The look-ups of ``visits_resolve``: every column of the rows and of the related rows it needs."""
+
+    def columns(model, alias: str) -> str:
+        return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+    if kind == "households":
+        return (
+            f"SELECT {columns(Household, 'h')}, {columns(Area, 'a')} FROM households_household h "
+            "JOIN areas_area a ON a.id = h.area_id WHERE h.id = ANY($1::bigint[])"
+        )
+    if kind == "areas":
+        return f"SELECT {columns(Area, 'a')} FROM areas_area a WHERE a.id = ANY($1::bigint[])"
+    return (
+        f"SELECT {columns(Member, 'm')}, {columns(Team, 't')}, {columns(Area, 'a')} FROM members_member m "
+        "JOIN teams_team t ON t.id = m.team_id JOIN areas_area a ON a.id = t.area_id "
+        "WHERE m.id = ANY($1::bigint[]) OR (m.user_id = $2::bigint AND m.left_on IS NULL) ORDER BY m.id"
+    )
+
+
+# The statements prepared in each database session (PostgreSQL ``PREPARE`` lasts as long as the session and is not
+# undone by a rollback), by the driver's connection object: a new connection starts with none. Each thread has its
+# own connection; the lock guards the mapping itself.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREPARED_LOCK = threading.Lock()
+
+
+def _execute_prepared(cursor, name: str, statement, params: list) -> None:
+    """Run ``statement()`` (placeholders ``$1``, ``$2``… with their types) as the prepared statement ``name``.
+
+    The hot statements of a visit are planned once per database session instead of on every request: planning
+    them cost PostgreSQL more than running them. They still go through Django's cursor, so they are logged,
+    counted and carry the audit context like any other query. (Session-level prepared statements need a direct
+    connection or a session-mode pooler, which is how the portal is deployed.)
+    """
+    with _PREPARED_LOCK:
+        prepared = _PREPARED.setdefault(connection.connection, set())
+    if name not in prepared:
+        cursor.execute(f"PREPARE {name} AS {statement()}")
+        prepared.add(name)
+    try:
+        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
+    except ProgrammingError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
+            prepared.discard(name)  # prepared again next time
+        raise
+
+
+def _instances(row: tuple, *models) -> list:
+    """Model instances from one row holding every concrete column of each of ``models`` in turn."""
+    result, start = [], 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        values = row[start : start + len(fields)]
+        result.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+        start += len(fields)
+    return result
+
+
+def _in_visit_scope(user, area: Area) -> bool:
+    """``for_user(user, VISIT_WRITERS)`` (the scoping rule of areas.scoping) for a row already read."""
+    return (
+        getattr(user, "is_authenticated", False) and user.is_active and scoping.area_in_scope(user, area, VISIT_WRITERS)
+    )
+
+
+def _ids(values: set) -> list[int]:
+    """Ids a bigint column can hold (the ORM answers "no such row" for the others; so do we)."""
+    return sorted(v for v in values if -(2**63) <= v < 2**63)
+
+
 def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
-    """Turn the ids of shape-valid items into objects, with a handful of queries for the whole batch.
+    """Turn the ids of shape-valid items into objects, with one to three plain statements for the whole batch.
 
     Households, areas and members are looked up inside the user's scope for logging visits, so an id outside
     it reads exactly like an id that does not exist. Each result is either the keyword arguments of
-    ``visit_check`` or ``{"errors": {...}}``.
+    ``visit_check`` or ``{"errors": {...}}``. The user's own roster entries (``own_members``) come with the
+    members' look-up.
     """
     ids = {"household": set(), "area": set(), "member": set()}
     for item in items:
         for name in ids:
             if item.get(name) is not None:
                 ids[name].add(item[name])
-    households = (
-        {
-            h.pk: h
-            for h in Household.objects.for_user(acting_user, VISIT_WRITERS)
-            .filter(pk__in=ids["household"])
-            .select_related("area")
-        }
-        if ids["household"]
-        else {}
-    )
-    areas = (
-        {a.pk: a for a in Area.objects.for_user(acting_user, VISIT_WRITERS).filter(pk__in=ids["area"])}
-        if ids["area"]
-        else {}
-    )
-    members = (
-        {
-            m.pk: m
-            for m in Member.objects.for_user(acting_user, VISIT_WRITERS)
-            .filter(Q(pk__in=ids["member"]))
-            .select_related("team__area")
-        }
-        if ids["member"]
-        else {}
-    )
+    households: dict[int, Household] = {}
+    areas: dict[int, Area] = {}
+    members: dict[int, Member] = {}
+    with connection.cursor() as cursor:
+        if ids["household"]:
+            _execute_prepared(
+                cursor,
+                "cnscd_visit_households",
+                functools.partial(_lookup_statement, "households"),
+                [_ids(ids["household"])],
+            )
+            for row in cursor.fetchall():
+                household, area = _instances(row, Household, Area)
+                household.area = area
+                if _in_visit_scope(acting_user, area):
+                    households[household.pk] = household
+        if ids["area"]:
+            _execute_prepared(
+                cursor, "cnscd_visit_areas", functools.partial(_lookup_statement, "areas"), [_ids(ids["area"])]
+            )
+            for row in cursor.fetchall():
+                [area] = _instances(row, Area)
+                if _in_visit_scope(acting_user, area):
+                    areas[area.pk] = area
+        cache = acting_user.__dict__
+        if ids["member"] or "_own_members" not in cache:
+            _execute_prepared(
+                cursor,
+                "cnscd_visit_members",
+                functools.partial(_lookup_statement, "members"),
+                [_ids(ids["member"]), acting_user.pk],
+            )
+            own = []
+            for row in cursor.fetchall():
+                member, team, area = _instances(row, Member, Team, Area)
+                team.area = area
+                member.team = team
+                if member.user_id == acting_user.pk and member.left_on is None:
+                    own.append(member)
+                if member.pk in ids["member"] and _in_visit_scope(acting_user, area):
+                    members[member.pk] = member
+            cache.setdefault("_own_members", own)
     mine = own_members(acting_user)
     types = activity_types()
     resolved = []
