@@ -8,6 +8,7 @@ regenerates it with the current figures first.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -29,6 +30,7 @@ REPORT_APPROVERS = (scoping.PROVINCE_ADMIN,)
 TARGET_WRITERS = (scoping.PROVINCE_ADMIN,)
 KPI_REFRESHERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER)
 ROLLUP_DEBOUNCE_SECONDS = 10
+_queued_at = 0.0  # when this process last queued a rollup (a first debounce before Redis's)
 
 
 # --- Rollup queueing --------------------------------------------------------------------------------------
@@ -42,10 +44,16 @@ def rollup_soon() -> None:
     """
     from reports.tasks import rollup_incremental_task
 
+    global _queued_at
+    now = time.monotonic()
+    if now - _queued_at < ROLLUP_DEBOUNCE_SECONDS:
+        return  # this process queued a run moments ago; it starts after this commit and includes it
+    _queued_at = now
     try:
         if cache.add("kpi-rollup-queued", 1, timeout=ROLLUP_DEBOUNCE_SECONDS):
             rollup_incremental_task.apply_async(countdown=ROLLUP_DEBOUNCE_SECONDS)
     except Exception:  # noqa: BLE001 — Redis down must never fail a visit
+        _queued_at = 0.0
         logger.warning("KPI rollup could not be queued; it will catch up on the next run", exc_info=True)
 
 

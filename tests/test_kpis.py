@@ -312,6 +312,7 @@ def test_a_visit_shows_in_kpis_through_a_real_worker_without_waiting_for_the_nig
     Member.objects.create(team=team, user=team_member_a1, full_name="TV", gender="male", organization="police")
     household = Household.objects.create(area=hamlet_a1, code="H1", head_name="Hộ 1")
     monkeypatch.setattr(services, "ROLLUP_DEBOUNCE_SECONDS", 1)
+    monkeypatch.setattr(services, "_queued_at", 0.0)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     month = date.today().strftime("%Y-%m")
