@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Subquery
-
 from areas.models import Area
-from households.models import Visit
 from reports import selectors
 from reports.models import KpiValue
 from reports.periods import parse_period
-from teams.models import Team
 
 CARDS = ["households_visited", "dvctt_account", "cashless_account", "vneid_activation", "teams", "members_trained"]
 RANKING = ["households_visited", "visits", "dvctt_account", "cashless_account", "vneid_activation", "teams",
@@ -39,7 +35,7 @@ def dashboard_data(*, area: Area, year: int, today: date, rank_by: str) -> dict:
     targets = selectors.targets_for(ids, period, wanted)
 
     def value(area_id: int, code: str):
-        return selectors._family_value(code, values.get(area_id, {}))
+        return selectors.family_value(code, values.get(area_id, {}))
 
     cards = []
     for code in CARDS:
@@ -71,21 +67,9 @@ def dashboard_data(*, area: Area, year: int, today: date, rank_by: str) -> dict:
         ranking.append({"area": child, "value": v, "target": t, "achievement": selectors.achievement(v, t)})
     ranking.sort(key=lambda r: (r["value"] is None, -(r["value"] or 0), r["area"].name))
 
-    since = today - timedelta(days=IDLE_DAYS)
-    recent = Visit.objects.filter(team=OuterRef("pk"), date__gte=since)
-    last = Visit.objects.filter(team=OuterRef("pk")).order_by("-date").values("date")[:1]
-    idle = (
-        Team.objects.active()
-        .filter(area__path__startswith=area.path)
-        .annotate(recent=Exists(recent))
-        .filter(recent=False)
-    )
+    idle = selectors.idle_teams(area=area, start=today - timedelta(days=IDLE_DAYS), end=today)
     idle_count = idle.count()
-    idle_list = list(
-        idle.annotate(last_visit=Subquery(last))
-        .select_related("area__parent")
-        .order_by("last_visit", "area__path")[:20]
-    )
+    idle_list = list(idle.select_related("area__parent").order_by("last_visit", "area__path")[:20])
     return {
         "area": area,
         "ancestors": list(area.ancestors().exclude(pk=area.pk)),

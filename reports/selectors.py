@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
@@ -34,6 +35,14 @@ def indicators_sync() -> None:
         )
 
 
+def default_area(user) -> Area | None:
+    """The widest area of the user's scope (the first of their minimal scope paths), for pages and the API."""
+    from areas import scoping
+
+    paths = scoping.scope_paths(user)
+    return Area.objects.filter(path=paths[0]).first() if paths else None
+
+
 def indicator_list() -> list[Indicator]:
     indicators_sync()
     return list(Indicator.objects.all())
@@ -45,7 +54,7 @@ def _round1(value) -> Decimal | None:
     return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _family_value(code: str, values: dict[str, Decimal]) -> Decimal | None:
+def family_value(code: str, values: dict[str, Decimal]) -> Decimal | None:
     """The value of ``code`` where the rollup stored no row: 0 if its family reported anything, else empty."""
     if code in values:
         return values[code]
@@ -154,6 +163,24 @@ def targets_for(area_ids: list[int], period: Period, indicators: list[Indicator]
     return result
 
 
+def idle_teams(*, area: Area, start: date, end: date):
+    """Active teams under ``area`` founded by ``end`` with no visit from ``start`` to ``end``, each annotated with
+    ``last_visit`` (its last visit up to ``end``); both come from the (team, date) index, not a join of all visits."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from households.models import Visit
+    from teams.models import Team
+
+    in_range = Visit.objects.filter(team=OuterRef("pk"), date__range=(start, end))
+    last = Visit.objects.filter(team=OuterRef("pk"), date__lte=end).order_by("-date").values("date")[:1]
+    return (
+        Team.objects.active()
+        .filter(area__path__startswith=area.path, established_on__lte=end)
+        .annotate(active_in_range=Exists(in_range), last_visit=Subquery(last))
+        .filter(active_in_range=False)
+    )
+
+
 def achievement(value, target) -> Decimal | None:
     if value is None or not target:
         return None
@@ -173,7 +200,7 @@ def kpi_rows(*, area: Area, period: Period, indicators: list[Indicator], breakdo
     rows = []
     for item in areas:
         for indicator in indicators:
-            value = _family_value(indicator.code, values.get(item.pk, {}))
+            value = family_value(indicator.code, values.get(item.pk, {}))
             target = targets.get((item.pk, indicator.code))
             rows.append(
                 {

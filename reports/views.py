@@ -11,9 +11,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import scoping
 from areas.models import Area, Level
-from reports import services
+from reports import selectors, services
 from reports.models import Report, ReportStatus
-from reports.workbook import previous_month
+from reports.workbook import previous_month, report_headers
 
 
 def _error_text(error) -> str:
@@ -103,11 +103,7 @@ def report_print(request, pk: int):
     if not report.data:
         raise Http404
     data = report.data
-    headers = []
-    for column in data["columns"]:
-        headers.append((f"{column['name']} ({column['unit']})", column["code"], "value"))
-        if column["target"]:
-            headers += [(_("Target"), column["code"], "target"), (_("Achieved (%)"), column["code"], "achievement")]
+    headers = report_headers(data)
 
     def cells(row: dict) -> list:
         return [(row["cells"][code][part], part == "achievement") for _label, code, part in headers]
@@ -131,11 +127,9 @@ def dashboard(request):
     if area_id:
         area = get_object_or_404(scope, pk=area_id if str(area_id).isdigit() else 0)
     else:
-        paths = scoping.scope_paths(request.user)
         area = (
-            Area.objects.filter(path=paths[0]).first()
-            if paths
-            else Area.objects.current().filter(level=Level.PROVINCE).order_by("code").first()
+            selectors.default_area(request.user)
+            or Area.objects.current().filter(level=Level.PROVINCE).order_by("code").first()
         )
         if area is None:
             raise Http404

@@ -10,17 +10,14 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Subquery
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from areas.models import Area, Level
-from households.models import Visit
 from reports import selectors
 from reports.models import Indicator
 from reports.periods import Period
-from teams.models import Team
 
 COLUMNS = ["teams", "members", "members_trained", "households_visited", "visits"]
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -65,7 +62,7 @@ def report_data(*, area: Area, period: Period, generated_on: date) -> dict:
     def row(item: Area) -> dict:
         cells = {}
         for indicator in indicators:
-            value = selectors._family_value(indicator.code, values.get(item.pk, {}))
+            value = selectors.family_value(indicator.code, values.get(item.pk, {}))
             target = targets.get((item.pk, indicator.code))
             cells[indicator.code] = {
                 "value": _num(value),
@@ -76,14 +73,8 @@ def report_data(*, area: Area, period: Period, generated_on: date) -> dict:
 
     rows = [row(a) for a in row_areas]
     total = row(area)
-    # Teams with no visit in the month; their last visit before its end (both from the (team, date) index).
-    in_month = Visit.objects.filter(team=OuterRef("pk"), date__range=(period.start, period.end))
-    last = Visit.objects.filter(team=OuterRef("pk"), date__lte=period.end).order_by("-date").values("date")[:1]
     idle = (
-        Team.objects.active()
-        .filter(area__path__startswith=area.path, established_on__lte=period.end)
-        .annotate(active_in_month=Exists(in_month), last=Subquery(last))
-        .filter(active_in_month=False)
+        selectors.idle_teams(area=area, start=period.start, end=period.end)
         .with_roster()
         .select_related("area__parent")
         .order_by("area__path", "name")
@@ -95,7 +86,7 @@ def report_data(*, area: Area, period: Period, generated_on: date) -> dict:
             "parent": t.area.parent.name if t.area.parent else "",
             "leader": t.leader_name or "",
             "members": t.active_member_count,
-            "last_visit": t.last.strftime("%d/%m/%Y") if t.last else "",
+            "last_visit": t.last_visit.strftime("%d/%m/%Y") if t.last_visit else "",
         }
         for t in idle
     ]
@@ -129,17 +120,24 @@ NUMBER = "#,##0"  # Excel shows the thousands separator of the reader's locale: 
 DECIMAL = "#,##0.0"
 
 
-def report_workbook(data: dict) -> bytes:
-    """The .xlsx of a report snapshot: motto header, unit, title, table with totals, idle teams, signatures."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Báo cáo"
-    headers: list[tuple[str, str, str | None]] = []  # (label, code, part)
+def report_headers(data: dict) -> list[tuple[str, str, str]]:
+    """The figure columns of a report snapshot as (label, indicator code, part): each indicator's value, and its
+    target and % achieved where a target is set. The workbook and the print view share them."""
+    headers = []
     for column in data["columns"]:
         headers.append((f"{column['name']} ({column['unit']})", column["code"], "value"))
         if column["target"]:
             headers.append(("Chỉ tiêu", column["code"], "target"))
             headers.append(("Tỷ lệ đạt (%)", column["code"], "achievement"))
+    return headers
+
+
+def report_workbook(data: dict) -> bytes:
+    """The .xlsx of a report snapshot: motto header, unit, title, table with totals, idle teams, signatures."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Báo cáo"
+    headers = report_headers(data)
     width = 2 + len(headers)
     last = get_column_letter(width)
     half = max(2, width // 2)

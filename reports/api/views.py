@@ -125,8 +125,7 @@ class KpiView(APIView):
             raise ValidationError({"period": [str(error)]}) from error
         area_id = params.get("area")
         if area_id in (None, ""):
-            paths = scoping.scope_paths(request.user)
-            area = Area.objects.filter(path=paths[0]).first() if paths else None
+            area = selectors.default_area(request.user)
             if area is None:
                 raise ValidationError({"area": [_("Choose an area.")]})
         else:
