@@ -58,6 +58,15 @@ def test_docker_compose_describes_the_production_services():
     import cnscd.wsgi  # noqa: F401 — the module gunicorn loads exists
 
 
+def test_the_ci_script_parses_and_runs_make_test():
+    script = ROOT / ".ci" / "run"
+    assert os.access(script, os.X_OK)
+    syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
+    commands = [line.strip() for line in script.read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert commands[-1] == "make test"
+
+
 def test_the_health_check_answers_without_a_known_host(client, db):
     response = client.get("/healthz", HTTP_HOST="10.0.0.5")
     assert response.status_code == 200 and response.content == b"ok"
