@@ -107,3 +107,24 @@ def test_the_user_list_takes_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/users/", {"page_size": 100})
     assert response.json()["count"] == 31
+
+
+def test_a_patch_with_an_assignment_lacking_its_area_is_a_400_not_a_crash(api, province_admin, team_member_a1):
+    client = api(province_admin)
+    response = client.patch(
+        f"/api/v1/users/{team_member_a1.pk}/", {"assignments": [{"role": "team_member"}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Trường này là bắt buộc." in str(response.json()["assignments"])
+    assert team_member_a1.role_assignments.count() == 1
+
+
+def test_changing_a_user_outside_the_scope_is_a_404_even_for_a_role_that_cannot_manage_users(
+    api, team_member_a1, commune_officer_b, viewer
+):
+    client = api(team_member_a1)
+    for method in ("put", "patch"):
+        response = getattr(client, method)(f"/api/v1/users/{commune_officer_b.pk}/", {"full_name": "X"}, format="json")
+        assert response.status_code == 404
+    # inside the scope the role is what stops them
+    assert api(viewer).patch(f"/api/v1/users/{commune_officer_b.pk}/", {"full_name": "X"}).status_code == 403

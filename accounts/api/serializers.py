@@ -10,6 +10,13 @@ class AssignmentSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all())
 
+    def validate(self, attrs):
+        # A PATCH makes nested fields optional too; an assignment is still both a role and an area.
+        missing = {name: [_("This field is required.")] for name in ("role", "area") if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class UserSerializer(serializers.ModelSerializer):
     assignments = AssignmentSerializer(many=True, source="role_assignments", required=False)

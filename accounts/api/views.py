@@ -46,8 +46,8 @@ class UserViewSet(
         return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
+        user = self.get_object()  # a user outside the scope is a 404, whatever the requester's role
         self._require_manager()
-        user = self.get_object()
         serializer = self.get_serializer(user, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
