@@ -7,6 +7,17 @@ from cnscd.api import ScopedPrimaryKeyRelatedField
 
 
 class AreaSerializer(serializers.ModelSerializer):
+    """A unit of any level as the API shows it: a province has no parent, a commune's kind is Xã or Phường."""
+
+    class Meta:
+        model = Area
+        fields = ["id", "code", "name", "level", "kind", "parent", "path", "valid_from", "valid_to"]
+        read_only_fields = fields
+
+
+class HamletSerializer(serializers.ModelSerializer):
+    """What a commune officer sends to create or edit a hamlet (answered with an ``AreaSerializer``)."""
+
     parent = ScopedPrimaryKeyRelatedField(
         queryset=Area.objects.all(), roles=scoping.AREA_WRITERS, allow_null=False, required=True
     )
@@ -16,10 +27,4 @@ class AreaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Area
-        fields = ["id", "code", "name", "level", "kind", "parent", "path", "valid_from", "valid_to"]
-        read_only_fields = ["level", "path", "valid_from", "valid_to"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["kind"] = instance.kind  # units of every level, not only hamlet kinds
-        return data
+        fields = ["code", "name", "kind", "parent"]

@@ -1,16 +1,22 @@
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from areas import scoping, services
-from areas.api.serializers import AreaSerializer
+from areas.api.serializers import AreaSerializer, HamletSerializer
 from areas.filters import AreaFilter
 from areas.models import Area, Level
 from cnscd.api import ScopedModelViewSet
 
 
+@extend_schema_view(
+    create=extend_schema(request=HamletSerializer, responses={201: AreaSerializer}),
+    update=extend_schema(request=HamletSerializer, responses={200: AreaSerializer}),
+    partial_update=extend_schema(request=HamletSerializer, responses={200: AreaSerializer}),
+)
 class AreaViewSet(ScopedModelViewSet):
     """Administrative units in the user's scope. Commune officers and above create hamlets."""
 
@@ -19,13 +25,16 @@ class AreaViewSet(ScopedModelViewSet):
     filterset_class = AreaFilter
     write_roles = scoping.AREA_WRITERS
 
+    def get_serializer_class(self):
+        return HamletSerializer if self.action in ("create", "update", "partial_update") else AreaSerializer
+
     def create(self, request, *args, **kwargs):
         if not request.user.is_superuser and not scoping.scope_paths(request.user, scoping.AREA_WRITERS):
             raise PermissionDenied(_("Only commune officers and province administrators can create hamlets."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         hamlet = services.hamlet_create(acting_user=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(hamlet).data, status=status.HTTP_201_CREATED)
+        return Response(AreaSerializer(hamlet).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         hamlet = self.get_object()
@@ -38,7 +47,7 @@ class AreaViewSet(ScopedModelViewSet):
             raise PermissionDenied(_("A hamlet cannot be moved to another commune here."))
         data.pop("parent", None)
         hamlet = services.hamlet_update(hamlet=hamlet, acting_user=request.user, **data)
-        return Response(self.get_serializer(hamlet).data)
+        return Response(AreaSerializer(hamlet).data)
 
     def destroy(self, request, *args, **kwargs):
         hamlet = self.get_object()
