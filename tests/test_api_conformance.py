@@ -52,3 +52,11 @@ def test_creating_and_editing_a_hamlet_answers_with_the_area_schema(openapi, api
         path_parameters={"id": hamlet}, body={"name": "Ấp Lược Đồ 2"},
     )  # fmt: skip
     assert edited.json()["name"] == "Ấp Lược Đồ 2"
+
+
+def test_the_kpis_of_an_area_come_as_a_page_as_the_schema_says(openapi, api, province_admin, hamlet_a1):
+    response = conforms(
+        openapi, "GET", "/api/v1/kpis/", province_admin, api, query={"area": hamlet_a1.pk, "period": "2026-10"}
+    )
+    assert response.status_code == 200
+    assert {"count", "next", "previous", "results"} <= set(response.json())

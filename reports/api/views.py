@@ -106,6 +106,8 @@ class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 class KpiView(APIView):
     """KPIs of an area for a period: one row per indicator, or per child area and indicator with breakdown."""
 
+    pagination_class = Pagination  # the rows come as a page ({count, next, previous, results}), as the schema says
+
     @extend_schema(
         parameters=[
             OpenApiParameter("area", int, description="An area in your scope (default: your widest one)"),
@@ -142,7 +144,7 @@ class KpiView(APIView):
         if breakdown not in (None, "", "children"):
             raise ValidationError({"breakdown": [_("The only breakdown is 'children'.")]})
         rows = selectors.kpi_rows(area=area, period=period, indicators=indicators, breakdown=breakdown == "children")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(KpiSerializer(page, many=True).data)
 
