@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from areas.models import Area, Level
+from imports.base import neutralise
 from reports import selectors
 from reports.models import Indicator
 from reports.periods import Period
@@ -163,7 +164,7 @@ def report_workbook(data: dict) -> bytes:
     sheet.row_dimensions[header_row].height = 64
 
     def write(row: int, number, name: str, cells: dict, font=PLAIN) -> None:
-        values = [number, name] + [cells[code][part] for _label, code, part in headers]
+        values = [number, neutralise(name)] + [cells[code][part] for _label, code, part in headers]
         for index, value in enumerate(values, start=1):
             cell = sheet.cell(row=row, column=index, value=value)
             cell.font, cell.border = font, BOX
@@ -207,8 +208,8 @@ def report_workbook(data: dict) -> bytes:
         cell = idle.cell(row=3, column=index, value=title)
         cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
     for number, team in enumerate(data["idle_teams"], start=1):
-        values = [number, team["team"], team["area"], team["parent"], team["leader"], team["members"],
-                  team["last_visit"] or "Chưa có"]  # fmt: skip
+        names = [neutralise(team[key]) for key in ("team", "area", "parent", "leader")]
+        values = [number, *names, team["members"], team["last_visit"] or "Chưa có"]
         for index, value in enumerate(values, start=1):
             cell = idle.cell(row=3 + number, column=index, value=value)
             cell.font, cell.border = PLAIN, BOX

@@ -191,3 +191,17 @@ def test_the_reports_page_lists_reports_of_the_scope(client, commune_officer_a, 
     client.force_login(commune_officer_b)
     assert commune_with_visits.name not in client.get("/reports/").content.decode()
     assert client.get(f"/reports/{Report.objects.get().pk}/print/").status_code == 404
+
+
+def test_names_that_look_like_formulas_are_neutralised_in_the_workbook(api, commune_officer_a, commune_a):
+    from areas.services import hamlet_create
+
+    hamlet = hamlet_create(parent=commune_a, name='=HYPERLINK("http://x.example","Ấp")', kind="Ấp")
+    Team.objects.create(area=hamlet, name="+Tổ 1", established_on=date(2024, 1, 15))
+    client = api(commune_officer_a)
+    book = load_workbook(io.BytesIO(_download(client, _request(client, commune_a).json()["id"])))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+    texts = {c.value for c in cells}
+    assert '\'=HYPERLINK("http://x.example","Ấp")' in texts and "'+Tổ 1" in texts
