@@ -366,3 +366,47 @@ def test_households_visited_is_distinct_not_a_sum_of_months(api, province_admin,
     )
     whole = _value(kpis(client, hamlet, str(year), indicator="households_visited"), hamlet, "households_visited")
     assert whole <= 6 < months
+
+
+def test_with_redis_down_queueing_a_rollup_fails_within_seconds():
+    """With Redis unreachable, queueing a task (what KPI refresh does before its 503) gives up within seconds,
+    not after the 20 retries, a second apart, of Celery's Redis result backend."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    script = (
+        "import time, django; django.setup()\n"
+        "from reports.tasks import rollup_incremental_task\n"
+        "started = time.monotonic()\n"
+        "try:\n    rollup_incremental_task.delay()\nexcept Exception:\n    pass\n"
+        "print(time.monotonic() - started)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | {
+        "DJANGO_SETTINGS_MODULE": "cnscd.settings",
+        "DEBUG": "1",
+        "REDIS_URL": f"redis://127.0.0.1:{port}/15",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/unused"),
+    }
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip().splitlines()[-1]) < 5
+
+
+def test_the_refresh_unavailable_message_is_said_once(api, province_admin, monkeypatch):
+    from reports import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("redis down")
+
+    monkeypatch.setattr(tasks.rollup_incremental_task, "delay", broker_down)
+    response = api(province_admin).post("/api/v1/kpis/refresh/")
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert detail == "Hệ thống xử lý nền đang không sẵn sàng; số liệu sẽ được cập nhật ở lần chạy kế tiếp."
