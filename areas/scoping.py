@@ -44,21 +44,29 @@ def _minimal(paths: Iterable[str]) -> list[str]:
     return result
 
 
-def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
-    """The area paths whose subtrees form ``user``'s scope for ``roles`` (all roles when None).
+ROLE_PATHS_CACHE = "_role_paths"  # on the user object
 
-    Cached on the user object for the length of a request.
+
+def role_paths(user) -> list[tuple[str, str]]:
+    """Every (role, area path) ``user`` holds, read once and cached on the user object for the length of a request.
+
+    The API's token authentication reads them in its own query (``accounts.authentication``) and leaves them here.
     """
     if not getattr(user, "is_authenticated", False):
         return []
-    key = tuple(sorted(roles)) if roles is not None else None
-    cache = user.__dict__.setdefault("_scope_paths_cache", {})
-    if key not in cache:
-        assignments = user.role_assignments.all()
-        if roles is not None:
-            assignments = assignments.filter(role__in=key)
-        cache[key] = _minimal(assignments.values_list("area__path", flat=True))
-    return cache[key]
+    cache = user.__dict__
+    if ROLE_PATHS_CACHE not in cache:
+        cache[ROLE_PATHS_CACHE] = list(user.role_assignments.values_list("role", "area__path"))
+    return cache[ROLE_PATHS_CACHE]
+
+
+def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
+    """The area paths whose subtrees form ``user``'s scope for ``roles`` (all roles when None)."""
+    held = role_paths(user)
+    if roles is None:
+        return _minimal(path for _role, path in held)
+    wanted = set(roles)
+    return _minimal(path for role, path in held if role in wanted)
 
 
 def path_q(field: str, paths: Iterable[str]) -> Q:
@@ -97,9 +105,5 @@ def max_rank_at(user, area) -> int:
     """The highest role rank ``user`` holds on ``area`` or one of its ancestors (0 when none)."""
     if user.is_superuser:
         return max(ROLE_RANK.values()) + 1
-    ranks = [
-        ROLE_RANK[role]
-        for role, path in user.role_assignments.values_list("role", "area__path")
-        if area.path.startswith(path)
-    ]
+    ranks = [ROLE_RANK[role] for role, path in role_paths(user) if area.path.startswith(path)]
     return max(ranks, default=0)

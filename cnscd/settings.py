@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -107,6 +108,13 @@ TEMPLATES = [
     },
 ]
 
+# --- Audit history (django-pghistory: database triggers, so bulk writes are recorded too) ---------------------
+# Events are looked up by the object they record and by their context (who, from where); the copies of the tracked
+# rows' foreign keys in the event tables carry no index, since nothing searches them and every write pays for each.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
+
 # --- Database: PostgreSQL only -------------------------------------------------------------------------
 if setting("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url_config(setting("DATABASE_URL"))}
@@ -119,10 +127,15 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["default"]["CONN_MAX_AGE"] = setting("CONN_MAX_AGE", default=60, cast=int)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
-# No request waits forever on a stuck database: connect and statement time-outs.
+# No request waits forever on a stuck database: connect and statement time-outs. The portal's prepared statements
+# (cnscd.db: a visit's look-ups and insert, token authentication) take arrays, for which PostgreSQL's custom plans
+# look cheaper than its generic ones, so it would plan them again on every call; their generic plans were checked
+# with EXPLAIN ANALYZE, and ORM queries are never prepared (client-side binding), so the mode touches nothing else.
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 DATABASES["default"]["OPTIONS"].setdefault(
-    "options", f"-c statement_timeout={setting('DB_STATEMENT_TIMEOUT_MS', default=60000, cast=int)}"
+    "options",
+    f"-c statement_timeout={setting('DB_STATEMENT_TIMEOUT_MS', default=60000, cast=int)}"
+    " -c plan_cache_mode=force_generic_plan",
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -193,7 +206,7 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # --- REST API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

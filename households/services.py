@@ -4,7 +4,7 @@ Every visit goes through ``visit_check`` (the rules of API.md) and ``_visits_sto
 (client_uuid) DO NOTHING`` for the whole batch with its activities and the households' derived flags, in one
 transaction). The unique constraint on ``client_uuid`` — not a check-then-insert — is what makes ten concurrent
 sends of the same visit store one row. A single visit is the portal's hottest write: its look-ups and its insert
-are plain statements, prepared once per database session (``_execute_prepared``), rather than ORM queries.
+are plain statements, prepared once per database session (``cnscd.db.execute_prepared``), rather than ORM queries.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
 
-from django.db import ProgrammingError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +26,7 @@ from rest_framework.exceptions import ValidationError
 
 from areas import scoping
 from areas.models import Area, Level
+from cnscd.db import columns, execute_prepared, instances
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
 from imports.base import neutralise
 from members.models import Member
@@ -124,12 +123,7 @@ def household_phone_visible(*, user, household: Household) -> bool:
 
 def assignment_paths(user) -> list[str]:
     """Every area path the user holds a role on (not reduced to the minimal set), cached per request."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    cache = user.__dict__
-    if "_assignment_paths" not in cache:
-        cache["_assignment_paths"] = list(user.role_assignments.values_list("area__path", flat=True))
-    return cache["_assignment_paths"]
+    return [path for _role, path in scoping.role_paths(user)]
 
 
 def mask_phone(phone: str) -> str:
@@ -414,7 +408,7 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
     flag, flagging = next(iter(flags.items()), ("", []))
     now = timezone.now()
     with connection.cursor() as cursor:
-        _execute_prepared(
+        execute_prepared(
             cursor,
             f"cnscd_visits_store_{flag or 'no_flag'}",
             functools.partial(_store_statement, flag),
@@ -514,10 +508,6 @@ def visit_record(
 
 def _lookup_statement(kind: str) -> str:
     """The look-ups of ``visits_resolve``: every column of the rows and of the related rows it needs."""
-
-    def columns(model, alias: str) -> str:
-        return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
-
     if kind == "households":
         return (
             f"SELECT {columns(Household, 'h')}, {columns(Area, 'a')} FROM households_household h "
@@ -525,50 +515,14 @@ def _lookup_statement(kind: str) -> str:
         )
     if kind == "areas":
         return f"SELECT {columns(Area, 'a')} FROM areas_area a WHERE a.id = ANY($1::bigint[])"
+    # The team and its area are read per member row (LATERAL … OFFSET 0): the generic plan of a prepared statement
+    # guesses ten members for any array and would hash-join them with a scan of every team.
     return (
-        f"SELECT {columns(Member, 'm')}, {columns(Team, 't')}, {columns(Area, 'a')} FROM members_member m "
-        "JOIN teams_team t ON t.id = m.team_id JOIN areas_area a ON a.id = t.area_id "
+        f"SELECT {columns(Member, 'm')}, ta.* FROM members_member m CROSS JOIN LATERAL ("
+        f"SELECT {columns(Team, 't')}, {columns(Area, 'a')} FROM teams_team t JOIN areas_area a ON a.id = t.area_id "
+        "WHERE t.id = m.team_id OFFSET 0) ta "
         "WHERE m.id = ANY($1::bigint[]) OR (m.user_id = $2::bigint AND m.left_on IS NULL) ORDER BY m.id"
     )
-
-
-# The statements prepared in each database session (PostgreSQL ``PREPARE`` lasts as long as the session and is not
-# undone by a rollback), by the driver's connection object: a new connection starts with none. Each thread has its
-# own connection; the lock guards the mapping itself.
-_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PREPARED_LOCK = threading.Lock()
-
-
-def _execute_prepared(cursor, name: str, statement, params: list) -> None:
-    """Run ``statement()`` (placeholders ``$1``, ``$2``… with their types) as the prepared statement ``name``.
-
-    The hot statements of a visit are planned once per database session instead of on every request: planning
-    them cost PostgreSQL more than running them. They still go through Django's cursor, so they are logged,
-    counted and carry the audit context like any other query. (Session-level prepared statements need a direct
-    connection or a session-mode pooler, which is how the portal is deployed.)
-    """
-    with _PREPARED_LOCK:
-        prepared = _PREPARED.setdefault(connection.connection, set())
-    if name not in prepared:
-        cursor.execute(f"PREPARE {name} AS {statement()}")
-        prepared.add(name)
-    try:
-        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
-    except ProgrammingError as error:
-        if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
-            prepared.discard(name)  # prepared again next time
-        raise
-
-
-def _instances(row: tuple, *models) -> list:
-    """Model instances from one row holding every concrete column of each of ``models`` in turn."""
-    result, start = [], 0
-    for model in models:
-        fields = model._meta.concrete_fields
-        values = row[start : start + len(fields)]
-        result.append(model.from_db(connection.alias, [f.attname for f in fields], values))
-        start += len(fields)
-    return result
 
 
 def _in_visit_scope(user, area: Area) -> bool:
@@ -601,28 +555,28 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
     members: dict[int, Member] = {}
     with connection.cursor() as cursor:
         if ids["household"]:
-            _execute_prepared(
+            execute_prepared(
                 cursor,
                 "cnscd_visit_households",
                 functools.partial(_lookup_statement, "households"),
                 [_ids(ids["household"])],
             )
             for row in cursor.fetchall():
-                household, area = _instances(row, Household, Area)
+                household, area = instances(row, Household, Area)
                 household.area = area
                 if _in_visit_scope(acting_user, area):
                     households[household.pk] = household
         if ids["area"]:
-            _execute_prepared(
+            execute_prepared(
                 cursor, "cnscd_visit_areas", functools.partial(_lookup_statement, "areas"), [_ids(ids["area"])]
             )
             for row in cursor.fetchall():
-                [area] = _instances(row, Area)
+                [area] = instances(row, Area)
                 if _in_visit_scope(acting_user, area):
                     areas[area.pk] = area
         cache = acting_user.__dict__
         if ids["member"] or "_own_members" not in cache:
-            _execute_prepared(
+            execute_prepared(
                 cursor,
                 "cnscd_visit_members",
                 functools.partial(_lookup_statement, "members"),
@@ -630,7 +584,7 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
             )
             own = []
             for row in cursor.fetchall():
-                member, team, area = _instances(row, Member, Team, Area)
+                member, team, area = instances(row, Member, Team, Area)
                 team.area = area
                 member.team = team
                 if member.user_id == acting_user.pk and member.left_on is None:

@@ -13,6 +13,24 @@ def test_a_token_from_the_token_endpoint_authenticates_api_calls(anonymous, comm
     assert anonymous.get("/api/v1/users/").status_code == 200
 
 
+def test_an_unknown_or_deactivated_users_token_is_refused_and_a_role_change_applies_at_once(
+    api, anonymous, commune_officer_a, commune_officer_b, commune_b
+):
+    from accounts.models import Role, RoleAssignment
+
+    anonymous.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert anonymous.get("/api/v1/users/").status_code == 401
+    client = api(commune_officer_a)
+    assert client.get(f"/api/v1/areas/{commune_b.pk}/").status_code == 404
+    # the roles come with the token in one query: a new role counts on the next request
+    RoleAssignment.objects.create(user=commune_officer_a, role=Role.COMMUNE_OFFICER, area=commune_b)
+    assert client.get(f"/api/v1/areas/{commune_b.pk}/").status_code == 200
+    commune_officer_a.is_active = False
+    commune_officer_a.save()
+    refused = client.get("/api/v1/users/")
+    assert refused.status_code == 401
+
+
 def test_a_wrong_password_is_400(anonymous, commune_officer_a):
     response = anonymous.post("/api/v1/auth/token/", {"username": "xa.a", "password": "sai"}, format="json")
     assert response.status_code == 400

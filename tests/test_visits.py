@@ -274,6 +274,74 @@ def test_bulk_with_mixed_items_answers_one_result_per_item(api, team_member_a1, 
     assert household_a1.has_dvctt_account is True
 
 
+PLAIN = {
+    "client_uuid": "3f7a41a6-b288-44b6-a553-b78e16e41786",
+    "household": 7,
+    "date": "2026-11-01",
+    "channel": "door_to_door",
+    "activities": [{"type": "vneid_activation", "quantity": 2}],
+    "note": "  Hướng dẫn\ncả nhà ",
+}
+SHAPES = [
+    PLAIN,
+    {**PLAIN, "client_uuid": PLAIN["client_uuid"].upper()},
+    {**PLAIN, "client_uuid": PLAIN["client_uuid"].replace("-", "")},
+    {**PLAIN, "client_uuid": "not-a-uuid"},
+    {**PLAIN, "client_uuid": 12},
+    {**PLAIN, "household": None},
+    {**PLAIN, "household": "7"},
+    {**PLAIN, "household": 7.0},
+    {**PLAIN, "household": 7.5},
+    {**PLAIN, "household": True},
+    {**PLAIN, "household": 2**70},
+    {**PLAIN, "area": 3, "team": 4, "member": 5},
+    {**PLAIN, "date": "2026-02-30"},
+    {**PLAIN, "date": "2026-11-01T10:00:00"},
+    {**PLAIN, "date": "01/11/2026"},
+    {**PLAIN, "date": "٢٠٢٦-١١-٠١"},
+    {**PLAIN, "channel": "DOOR_TO_DOOR"},
+    {**PLAIN, "channel": None},
+    {**PLAIN, "activities": []},
+    {**PLAIN, "activities": "vneid_activation"},
+    {**PLAIN, "activities": [{"type": " vneid_activation ", "quantity": "3", "extra": 1}]},
+    {**PLAIN, "activities": [{"type": "", "quantity": 1}]},
+    {**PLAIN, "activities": [{"type": "x" * 41, "quantity": 1}]},
+    {**PLAIN, "activities": [{"type": "a\x00b", "quantity": 1}]},
+    {**PLAIN, "activities": [{"type": "vneid_activation", "quantity": 0}]},
+    {**PLAIN, "activities": [{"type": "vneid_activation", "quantity": 10001}]},
+    {**PLAIN, "activities": [{"type": "vneid_activation", "quantity": 2.0}]},
+    {**PLAIN, "activities": [{"type": "vneid_activation", "quantity": False}]},
+    {**PLAIN, "activities": [{"type": "vneid_activation"}]},
+    {**PLAIN, "activities": ["vneid_activation"]},
+    {**PLAIN, "note": None},
+    {**PLAIN, "note": "x" * 2001},
+    {**PLAIN, "note": "   " + "x" * 2000 + "   "},
+    {**PLAIN, "note": "tab\there"},
+    {**PLAIN, "note": "surrogate \ud800"},
+    {**PLAIN, "unknown": "ignored"},
+    {key: value for key, value in PLAIN.items() if key != "note"},
+    {key: value for key, value in PLAIN.items() if key != "date"},
+    {key: value for key, value in PLAIN.items() if key != "activities"},
+    [PLAIN],
+    "nonsense",
+    None,
+]
+
+
+@pytest.mark.parametrize("data", SHAPES)
+def test_a_visits_shape_is_judged_exactly_as_the_serializer_judges_it(data):
+    """The plain-visit fast path of offline sync accepts nothing the serializer refuses and returns what it returns."""
+    from households.api.serializers import VisitWriteSerializer, visit_shape
+
+    serializer = VisitWriteSerializer(data=data)
+    valid = serializer.is_valid()
+    validated, errors = visit_shape(data)
+    if valid:
+        assert errors is None and validated == serializer.validated_data
+    else:
+        assert validated is None and errors == serializer.errors
+
+
 def test_bulk_takes_at_most_500_visits(api, team_member_a1, member_a1):
     response = api(team_member_a1).post(BULK, {"visits": [visit() for _ in range(501)]})
     assert response.status_code == 400 and "visits" in response.json()

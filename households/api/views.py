@@ -22,6 +22,7 @@ from households.api.serializers import (
     VisitSerializer,
     VisitWriteSerializer,
     visit_data_payload,
+    visit_shape,
 )
 from households.filters import HouseholdFilter, VisitFilter
 from households.models import ActivityType, Household, Visit, VisitActivity
@@ -134,9 +135,10 @@ class VisitViewSet(
     )
     def create(self, request, *args, **kwargs):
         _require_roles(request.user, services.VISIT_WRITERS, _("Only team members can log visits."))
-        serializer = VisitWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        [resolved] = services.visits_resolve(acting_user=request.user, items=[serializer.validated_data])
+        item, errors = visit_shape(request.data)
+        if errors:
+            raise ValidationError(errors)
+        [resolved] = services.visits_resolve(acting_user=request.user, items=[item])
         if "errors" in resolved:
             raise ValidationError(resolved["errors"])
         resolved.pop("types")
@@ -174,17 +176,12 @@ class VisitViewSet(
             raise ValidationError({"visits": [_("Send at most 500 visits at a time.")]})
         results: list[dict | None] = [None] * len(items)
         parsed: list[tuple[int, dict]] = []
-        # One serializer validates every item, as a ListSerializer's child does (a serializer per item spent most
-        # of a batch's time deep-copying its fields); an invalid item gets its errors from a serializer of its own,
-        # worded exactly as ``is_valid()`` words them.
-        shape = VisitWriteSerializer()
         for index, item in enumerate(items):
-            try:
-                parsed.append((index, shape.run_validation(item)))
-            except ValidationError:
-                serializer = VisitWriteSerializer(data=item)
-                serializer.is_valid()
-                results[index] = {"index": index, "status": "invalid", "id": None, "errors": serializer.errors}
+            valid, errors = visit_shape(item)
+            if errors:
+                results[index] = {"index": index, "status": "invalid", "id": None, "errors": errors}
+            else:
+                parsed.append((index, valid))
         if parsed:
             stored = services.visits_record_bulk(acting_user=request.user, items=[item for _i, item in parsed])
             for (index, _item), result in zip(parsed, stored, strict=True):
