@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install run test lint format bench bench-rollup bench-visits bench-roster bench-households stop messages
+.PHONY: install run test lint format bench bench-rollup bench-visits bench-roster bench-households stop messages robustness
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,3 +62,10 @@ messages: install
 ## bench/RESULTS.md. Extra arguments: make bench ARGS="--scale small --quick"
 bench: install
 	$(PY) bench/run.py $(ARGS)
+
+## make robustness: the TARGETS.md robustness table (fuzzing, access matrix, bad files, exports, offline sync, Redis
+## down, Celery worker killed, PostgreSQL restarted, check --deploy, brute force) in a database of its own
+## (cnscd_robust, or ROBUST_DATABASE_URL) and Redis database 11; written to robustness/RESULTS.md.
+## Extra arguments: make robustness ARGS="--quick" or ARGS="--only fuzz,access"
+robustness: install
+	$(PY) robustness/run.py $(ARGS)
