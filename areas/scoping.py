@@ -61,12 +61,16 @@ def role_paths(user) -> list[tuple[str, str]]:
 
 
 def scope_paths(user, roles: Iterable[str] | None = None) -> list[str]:
-    """The area paths whose subtrees form ``user``'s scope for ``roles`` (all roles when None)."""
+    """The area paths whose subtrees form ``user``'s scope for ``roles`` (all roles when None), cached like
+    ``role_paths`` (a bulk sync asks for each of its visits)."""
     held = role_paths(user)
-    if roles is None:
-        return _minimal(path for _role, path in held)
-    wanted = set(roles)
-    return _minimal(path for role, path in held if role in wanted)
+    if not held:
+        return []
+    key = None if roles is None else frozenset(roles)
+    cache = user.__dict__.setdefault("_scope_paths", {})
+    if key not in cache:
+        cache[key] = _minimal(path for role, path in held if key is None or role in key)
+    return cache[key]
 
 
 def path_q(field: str, paths: Iterable[str]) -> Q:

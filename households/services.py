@@ -40,6 +40,7 @@ VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_L
 VISIT_DELEGATES = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 
 CREATED, DUPLICATE, INVALID = "created", "duplicate", "invalid"
+_CHANNELS = frozenset(Channel.values)
 
 
 # --- Households ---------------------------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def visit_check(
         error("member", _("You can only log your own visits."))
     team = member.team if member is not None else None
 
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         error("channel", _("Unknown channel."))
     today = timezone.localdate()
     if date is None:
@@ -382,6 +383,12 @@ def _store_statement(flag: str) -> str:
     """
 
 
+def _array(values: Iterable) -> str:
+    """A PostgreSQL array literal of values whose text never needs quoting: UUIDs, integers, dates and channel codes
+    (None is NULL). The driver quotes a list element by element, which was a fifth of a bulk sync's Python time."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+
+
 def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, int | None]]:
     """Store the visits in one transaction; returns (created|duplicate|conflict, id) per visit, in order.
 
@@ -415,18 +422,18 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
             [
                 acting_user.pk if acting_user is not None else None,
                 now,
-                [visits[i].client_uuid for i in order],
-                [visits[i].household.pk if visits[i].household else None for i in order],
-                [visits[i].area.pk for i in order],
-                [visits[i].member.team_id for i in order],
-                [visits[i].member.pk for i in order],
-                [visits[i].date for i in order],
-                [visits[i].channel for i in order],
-                [visits[i].note for i in order],
-                activity_uuids,
-                activity_types_,
-                quantities,
-                *([[v.client_uuid for v in flagging], [v.household.pk for v in flagging]] if flag else []),
+                _array(visits[i].client_uuid for i in order),
+                _array(visits[i].household.pk if visits[i].household else None for i in order),
+                _array(visits[i].area.pk for i in order),
+                _array(visits[i].member.team_id for i in order),
+                _array(visits[i].member.pk for i in order),
+                _array(visits[i].date for i in order),
+                _array(visits[i].channel for i in order),
+                [visits[i].note for i in order],  # free text: the driver quotes it
+                _array(activity_uuids),
+                _array(activity_types_),
+                _array(quantities),
+                *([_array(v.client_uuid for v in flagging), _array(v.household.pk for v in flagging)] if flag else []),
             ],
         )
         created = {row[1]: row[0] for row in cursor.fetchall()}
@@ -561,10 +568,15 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                 functools.partial(_lookup_statement, "households"),
                 [_ids(ids["household"])],
             )
+            width = len(Household._meta.concrete_fields)
+            hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
             for row in cursor.fetchall():
-                household, area = instances(row, Household, Area)
-                household.area = area
-                if _in_visit_scope(acting_user, area):
+                [household] = instances(row[:width], Household)
+                if household.area_id not in hamlets:
+                    [area] = instances(row[width:], Area)
+                    hamlets[household.area_id] = area if _in_visit_scope(acting_user, area) else None
+                if (area := hamlets[household.area_id]) is not None:
+                    household.area = area
                     households[household.pk] = household
         if ids["area"]:
             execute_prepared(
