@@ -26,6 +26,7 @@ from robustness.common import (
     manage,
     redis_url,
     scratch_database,
+    scratch_name,
     stop,
     tmp_dir,
     with_database,
@@ -85,10 +86,11 @@ def run(scale: str) -> tuple[Row, list[str]]:
     generated = time.monotonic() - started
     import psycopg
 
-    clean_url = with_database(url, "robust_celery_clean")
+    source, twin = scratch_name("celery"), scratch_name("celery_clean")
+    clean_url = with_database(url, twin)
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "robust_celery_clean" WITH (FORCE)')
-        conn.execute('CREATE DATABASE "robust_celery_clean" TEMPLATE "robust_celery"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{twin}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{twin}" TEMPLATE "{source}"')
     started = time.monotonic()
     manage("rollup_kpis", "--full", env=environment(DATABASE_URL=clean_url), timeout=900)
     clean_seconds = time.monotonic() - started

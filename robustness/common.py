@@ -188,14 +188,24 @@ def prepare() -> None:
     subprocess.run([PY, "-m", "robustness.world"], cwd=ROOT, env=environment(), check=True, timeout=300)
 
 
+def scratch_name(name: str) -> str:
+    """The name of a scratch database: ``robust_<name>`` beside the default ``cnscd_robust``, else
+    ``<main>_<name>`` (so a run on another main database — the smoke test's — never drops this run's copies)."""
+    main = urlsplit(database_url()).path.lstrip("/")
+    prefix = "robust" if main == urlsplit(DEFAULT_DATABASE_URL).path.lstrip("/") else main
+    if not prefix.startswith("robust"):
+        prefix = f"robust_{prefix}"
+    return f"{prefix}_{name}"
+
+
 def scratch_database(name: str) -> str:
-    """A fresh copy of the suite's prepared database (``robust_<name>``) for a check that damages its data;
+    """A fresh copy of the suite's prepared database (``scratch_name(name)``) for a check that changes its data;
     returns its URL."""
     import psycopg
 
     url = database_url()
     source = urlsplit(url).path.lstrip("/")
-    target = f"robust_{name}"
+    target = scratch_name(name)
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')

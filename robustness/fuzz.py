@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="smoke: 1 positive example per operation, as the province admin"
     )
-    parser.add_argument("--examples", type=int, default=25, help="examples per operation, mode and id variant")
+    parser.add_argument("--examples", type=int, default=10, help="examples per operation, persona, mode and variant")
     parser.add_argument("--verbose", action="store_true", help="print every distinct failure")
     args = parser.parse_args()
     rows, report = run(1 if args.quick else args.examples, quick=args.quick)

@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FAST = "fuzz,access,files,sync,security"
 SLOW = ("redis_down", "celery_kill", "pg_restart")
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -37,12 +38,15 @@ def test_every_check_of_the_suite_imports_and_says_what_it_does():
         assert callable(import_module(f"robustness.{name}").run)
 
 
-def test_the_quick_suite_runs_and_answers_every_row_of_its_checks():
-    if not _reachable("127.0.0.1", 5432) and not os.environ.get("ROBUST_DATABASE_URL"):
-        pytest.skip("the robustness suite needs PostgreSQL on 127.0.0.1:5432 (or ROBUST_DATABASE_URL)")
+def test_the_quick_suite_runs_and_answers_every_row_of_its_checks(tmp_path):
+    if not _reachable("127.0.0.1", 5432) and not os.environ.get("ROBUST_SMOKE_DATABASE_URL"):
+        pytest.skip("the robustness suite needs PostgreSQL on 127.0.0.1:5432 (or ROBUST_SMOKE_DATABASE_URL)")
     if not _reachable("127.0.0.1", 6379) and not os.environ.get("ROBUST_REDIS_URL"):
         pytest.skip("the robustness suite needs Redis on 127.0.0.1:6379 (or ROBUST_REDIS_URL)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    # databases of its own (robust_smoke, robust_smoke_<check>), so that it never drops a full run's
+    env["ROBUST_DATABASE_URL"] = os.environ.get("ROBUST_SMOKE_DATABASE_URL", f"{POSTGRES}/robust_smoke")
+    env["ROBUST_TMP"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "robustness/run.py", "--quick", "--only", FAST],
         cwd=ROOT,
