@@ -31,7 +31,7 @@ def _statement() -> str:
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         with connection.cursor() as cursor:
-            execute_prepared(cursor, "cnscd_token_user_roles", _statement, [key])
+            execute_prepared(cursor, "cnscd_token_user_roles", _statement, [key], reads_only=True)
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))

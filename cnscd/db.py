@@ -6,8 +6,10 @@ than both; these statements are written once, prepared once per database session
 
 import threading
 import weakref
+from contextlib import contextmanager
 
 from django.db import ProgrammingError, connection
+from pghistory.runtime import _inject_history_context  # the execute wrapper pghistory.context() installs
 
 # The statements prepared in each database session (PostgreSQL ``PREPARE`` lasts as long as the session and is not
 # undone by a rollback), by the driver's connection object: a new connection starts with none. Each thread has its
@@ -16,24 +18,54 @@ _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PREPARED_LOCK = threading.Lock()
 
 
-def execute_prepared(cursor, name: str, statement, params: list) -> None:
+def execute_prepared(cursor, name: str, statement, params: list, *, reads_only: bool = False) -> None:
     """Run ``statement()`` (placeholders ``$1``, ``$2``… with their types) as the prepared statement ``name``.
 
-    The statement still goes through Django's cursor, so it is logged, counted and carries the audit context like
-    any other query. (Session-level prepared statements need a direct connection or a session-mode pooler, which
-    is how the portal is deployed.)
+    The statement still goes through Django's cursor, so it is logged and counted like any other query, and a
+    write carries the audit context. A read (``reads_only``) does not: pghistory prepends its context to every
+    statement that does not start with SELECT, and an EXECUTE does not. (Session-level prepared statements need a
+    direct connection or a session-mode pooler, which is how the portal is deployed.)
+    """
+    execute_prepared_together(cursor, [(name, statement, params)], reads_only=reads_only)
+
+
+def execute_prepared_together(cursor, statements: list[tuple[str, object, list]], *, reads_only: bool = False) -> None:
+    """Run several ``(name, statement, params)`` as ``execute_prepared`` does, in one round trip to the database.
+
+    The cursor stands on the first statement's rows; ``cursor.nextset()`` moves to the next statement's.
     """
     with _PREPARED_LOCK:
         prepared = _PREPARED.setdefault(connection.connection, set())
-    if name not in prepared:
-        cursor.execute(f"PREPARE {name} AS {statement()}")
-        prepared.add(name)
+    with _without_audit_context() if reads_only else _nothing():
+        for name, statement, _params in statements:
+            if name not in prepared:
+                cursor.execute(f"PREPARE {name} AS {statement()}")
+                prepared.add(name)
+        sql = "; ".join(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" for name, _s, params in statements)
+        try:
+            cursor.execute(sql, [value for _n, _s, params in statements for value in params])
+        except ProgrammingError as error:
+            if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
+                prepared.difference_update(name for name, _s, _p in statements)  # prepared again next time
+            raise
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+@contextmanager
+def _without_audit_context():
+    wrappers = connection.execute_wrappers
+    if _inject_history_context not in wrappers:
+        yield
+        return
+    connection.execute_wrappers = [wrapper for wrapper in wrappers if wrapper is not _inject_history_context]
     try:
-        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
-    except ProgrammingError as error:
-        if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
-            prepared.discard(name)  # prepared again next time
-        raise
+        yield
+    finally:
+        connection.execute_wrappers = wrappers
 
 
 def columns(model, alias: str) -> str:

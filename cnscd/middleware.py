@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
@@ -38,3 +39,12 @@ class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's messages for the pages only: the API never shows one, and setting up their storage (a cookie signer
+    and the session) on each API request was 2 % of a visit POST."""
+
+    def process_request(self, request):
+        if not request.path.startswith("/api/"):
+            super().process_request(request)

@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 
 from areas import scoping
 from areas.models import Area, Level
-from cnscd.db import columns, execute_prepared, instances
+from cnscd.db import columns, execute_prepared, execute_prepared_together, instances
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
 from imports.base import neutralise
 from members.models import Member
@@ -545,7 +545,7 @@ def _ids(values: set) -> list[int]:
 
 
 def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
-    """Turn the ids of shape-valid items into objects, with one to three plain statements for the whole batch.
+    """Turn the ids of shape-valid items into objects, with one to three prepared statements sent together.
 
     Households, areas and members are looked up inside the user's scope for logging visits, so an id outside
     it reads exactly like an id that does not exist. Each result is either the keyword arguments of
@@ -560,50 +560,55 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
     households: dict[int, Household] = {}
     areas: dict[int, Area] = {}
     members: dict[int, Member] = {}
+    cache = acting_user.__dict__
+    lookups = []  # one round trip for all of them
+    if ids["household"]:
+        lookups.append(("households", [_ids(ids["household"])]))
+    if ids["area"]:
+        lookups.append(("areas", [_ids(ids["area"])]))
+    if ids["member"] or "_own_members" not in cache:
+        lookups.append(("members", [_ids(ids["member"]), acting_user.pk]))
     with connection.cursor() as cursor:
-        if ids["household"]:
-            execute_prepared(
+        if lookups:
+            execute_prepared_together(
                 cursor,
-                "cnscd_visit_households",
-                functools.partial(_lookup_statement, "households"),
-                [_ids(ids["household"])],
+                [
+                    (f"cnscd_visit_{kind}", functools.partial(_lookup_statement, kind), params)
+                    for kind, params in lookups
+                ],
+                reads_only=True,
             )
-            width = len(Household._meta.concrete_fields)
-            hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
-            for row in cursor.fetchall():
-                [household] = instances(row[:width], Household)
-                if household.area_id not in hamlets:
-                    [area] = instances(row[width:], Area)
-                    hamlets[household.area_id] = area if _in_visit_scope(acting_user, area) else None
-                if (area := hamlets[household.area_id]) is not None:
-                    household.area = area
-                    households[household.pk] = household
-        if ids["area"]:
-            execute_prepared(
-                cursor, "cnscd_visit_areas", functools.partial(_lookup_statement, "areas"), [_ids(ids["area"])]
-            )
-            for row in cursor.fetchall():
-                [area] = instances(row, Area)
-                if _in_visit_scope(acting_user, area):
-                    areas[area.pk] = area
-        cache = acting_user.__dict__
-        if ids["member"] or "_own_members" not in cache:
-            execute_prepared(
-                cursor,
-                "cnscd_visit_members",
-                functools.partial(_lookup_statement, "members"),
-                [_ids(ids["member"]), acting_user.pk],
-            )
-            own = []
-            for row in cursor.fetchall():
-                member, team, area = instances(row, Member, Team, Area)
-                team.area = area
-                member.team = team
-                if member.user_id == acting_user.pk and member.left_on is None:
-                    own.append(member)
-                if member.pk in ids["member"] and _in_visit_scope(acting_user, area):
-                    members[member.pk] = member
-            cache.setdefault("_own_members", own)
+        for position, (kind, _params) in enumerate(lookups):
+            if position:
+                cursor.nextset()
+            rows = cursor.fetchall()
+            if kind == "households":
+                width = len(Household._meta.concrete_fields)
+                hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
+                for row in rows:
+                    [household] = instances(row[:width], Household)
+                    if household.area_id not in hamlets:
+                        [area] = instances(row[width:], Area)
+                        hamlets[household.area_id] = area if _in_visit_scope(acting_user, area) else None
+                    if (area := hamlets[household.area_id]) is not None:
+                        household.area = area
+                        households[household.pk] = household
+            elif kind == "areas":
+                for row in rows:
+                    [area] = instances(row, Area)
+                    if _in_visit_scope(acting_user, area):
+                        areas[area.pk] = area
+            else:
+                own = []
+                for row in rows:
+                    member, team, area = instances(row, Member, Team, Area)
+                    team.area = area
+                    member.team = team
+                    if member.user_id == acting_user.pk and member.left_on is None:
+                        own.append(member)
+                    if member.pk in ids["member"] and _in_visit_scope(acting_user, area):
+                        members[member.pk] = member
+                cache.setdefault("_own_members", own)
     mine = own_members(acting_user)
     types = activity_types()
     resolved = []

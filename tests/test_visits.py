@@ -367,6 +367,26 @@ def test_bulk_writes_are_audited_by_triggers(api, team_member_a1, member_a1, hou
     assert household_events.filter(pgh_obj_id=household_a1.pk, has_vneid=True).count() == 1
 
 
+def test_a_visits_audit_events_name_who_logged_it_and_only_its_writes_carry_the_context(
+    api, team_member_a1, member_a1, household_a1
+):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api(team_member_a1).post(URL, visit(household_a1))
+    assert response.status_code == 201
+    executed = [q["sql"] for q in captured.captured_queries if "EXECUTE cnscd_" in q["sql"]]
+    assert len(executed) == 3  # token with roles; household and own roster in one round trip; the insert
+    reads = [sql for sql in executed if "cnscd_visits_store" not in sql]
+    assert reads and not any("pghistory" in sql for sql in reads)
+    [store] = [sql for sql in executed if "cnscd_visits_store" in sql]
+    assert "pghistory.context_id" in store
+    event = apps.get_model("households", "VisitEvent").objects.get(pgh_obj_id=response.json()["id"])
+    assert event.pgh_context.metadata == {"user": team_member_a1.pk, "url": URL}
+    activity_events = apps.get_model("households", "VisitActivityEvent").objects.filter(pgh_context=event.pgh_context)
+    assert activity_events.count() == 2
+
+
 # --- Lists --------------------------------------------------------------------------------------------------
 
 
