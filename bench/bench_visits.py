@@ -83,6 +83,9 @@ def setup() -> dict:
             "token": Token.objects.create(user=user).key,
             "households": [h.pk for h in households],
             "member": member.pk,
+            "team": team.pk,
+            "hamlet": hamlet.pk,
+            "user": user.pk,
         }
     return phases
 
@@ -338,6 +341,7 @@ def cleanup(phases: dict) -> None:
 
     members = [phase["member"] for phase in phases.values()]
     households = [h for phase in phases.values() for h in phase["households"]]
+    teams, hamlets, users = ([phase[key] for phase in phases.values()] for key in ("team", "hamlet", "user"))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM households_visitactivity WHERE visit_id IN "
@@ -346,6 +350,13 @@ def cleanup(phases: dict) -> None:
         )
         cursor.execute("DELETE FROM households_visit WHERE member_id = ANY(%s)", [members])
         cursor.execute("DELETE FROM households_household WHERE id = ANY(%s)", [households])
+        cursor.execute("DELETE FROM members_member WHERE id = ANY(%s)", [members])
+        cursor.execute("DELETE FROM teams_team WHERE id = ANY(%s)", [teams])
+        cursor.execute("DELETE FROM accounts_roleassignment WHERE user_id = ANY(%s)", [users])
+        cursor.execute("DELETE FROM authtoken_token WHERE user_id = ANY(%s)", [users])
+        cursor.execute("DELETE FROM accounts_user WHERE id = ANY(%s)", [users])
+        cursor.execute("DELETE FROM reports_kpivalue WHERE area_id = ANY(%s)", [hamlets])
+        cursor.execute("DELETE FROM areas_area WHERE id = ANY(%s)", [hamlets])
 
 
 # --- main ---------------------------------------------------------------------------------------------------
@@ -373,98 +384,100 @@ def main() -> None:
         args.seconds, args.bulk_seconds, warm_up = min(args.seconds, 3), min(args.bulk_seconds, 3), 1
     use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk"))
     phases = setup()
-    single, bulk = phases["single"], phases["bulk"]
-    server = ["-w", str(args.workers), "-k", args.worker_class]
-    if args.threads > 1:
-        server += ["--threads", str(args.threads)]
-    print(f"gunicorn {' '.join(server)}", flush=True)
-    s = b = None
-    with gunicorn(*server) as (port, pid):
-        if args.only != "bulk":
-            if use_wrk:
-                single_wrk(port, single, warm_up, args.connections, echo=False)  # warm-up
-                s, cpu = cpu_used(pid, lambda: single_wrk(port, single, args.seconds, args.connections))
-                s["how"] = f"wrk, {args.connections} connections"
-            else:
-                single_python(port, single, warm_up, 2)  # warm-up
-                s, cpu = cpu_used(pid, lambda: single_python(port, single, args.seconds, args.clients))
-                s["how"] = f"{args.clients} Python clients"
-            s["cpu"] = sum(cpu.values()) / max(s["requests"], 1)
-            s["cpu_text"] = cpu_text(cpu, max(s["requests"], 1))
+    try:
+        single, bulk = phases["single"], phases["bulk"]
+        server = ["-w", str(args.workers), "-k", args.worker_class]
+        if args.threads > 1:
+            server += ["--threads", str(args.threads)]
+        print(f"gunicorn {' '.join(server)}", flush=True)
+        s = b = None
+        with gunicorn(*server) as (port, pid):
+            if args.only != "bulk":
+                if use_wrk:
+                    single_wrk(port, single, warm_up, args.connections, echo=False)  # warm-up
+                    s, cpu = cpu_used(pid, lambda: single_wrk(port, single, args.seconds, args.connections))
+                    s["how"] = f"wrk, {args.connections} connections"
+                else:
+                    single_python(port, single, warm_up, 2)  # warm-up
+                    s, cpu = cpu_used(pid, lambda: single_python(port, single, args.seconds, args.clients))
+                    s["how"] = f"{args.clients} Python clients"
+                s["cpu"] = sum(cpu.values()) / max(s["requests"], 1)
+                s["cpu_text"] = cpu_text(cpu, max(s["requests"], 1))
+                print(
+                    f"single POST: {s['rps']:.0f} req/s, p50 {s['p50'] * 1000:.1f} ms, p99 {s['p99'] * 1000:.1f} ms, "
+                    f"{s['non2xx']} non-2xx, {s['socket_errors']} socket errors, {s['requests']} requests in "
+                    f"{args.seconds:.0f} s ({s['how']}; target ≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS} ms)",
+                    flush=True,
+                )
+                print(
+                    f"  CPU per request: {s['cpu_text']}; {os.cpu_count()} cores give at most "
+                    f"{os.cpu_count() / s['cpu']:.0f} req/s (load average now {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+            if args.only != "single":
+                b, cpu = cpu_used(pid, lambda: bulk_python(port, bulk, args.bulk_seconds, args.bulk_clients, 0.10))
+                b["cpu"] = sum(cpu.values()) / max(b["items"], 1)
+                b["cpu_text"] = cpu_text(cpu, max(b["items"], 1))
+        if b is not None:
+            b["stored"], b["repeated"] = stored_visits(bulk["member"])
             print(
-                f"single POST: {s['rps']:.0f} req/s, p50 {s['p50'] * 1000:.1f} ms, p99 {s['p99'] * 1000:.1f} ms, "
-                f"{s['non2xx']} non-2xx, {s['socket_errors']} socket errors, {s['requests']} requests in "
-                f"{args.seconds:.0f} s ({s['how']}; target ≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS} ms)",
+                f"bulk (100/request, 10 % replays): {b['visits_per_s']:.0f} visits/s, p50 {b['p50'] * 1000:.0f} ms, "
+                f"p99 {b['p99'] * 1000:.0f} ms, {b['errors']} errors, {b['requests']} requests "
+                f"(target ≥ {TARGET_BULK:,} visits/s)",
                 flush=True,
             )
             print(
-                f"  CPU per request: {s['cpu_text']}; {os.cpu_count()} cores give at most "
-                f"{os.cpu_count() / s['cpu']:.0f} req/s (load average now {os.getloadavg()[0]:.1f})",
+                f"  replays answered 'duplicate': {b['replays_ok']:,} of {b['replays']:,}; other unexpected statuses: "
+                f"{b['unexpected'] - (b['replays'] - b['replays_ok'])}; stored visits {b['stored']:,} for "
+                f"{len(b['uuids']):,} distinct client_uuids sent ({b['items']:,} items): "
+                f"{b['stored'] - len(b['uuids'])} extra, {b['repeated']} duplicates",
                 flush=True,
             )
-        if args.only != "single":
-            b, cpu = cpu_used(pid, lambda: bulk_python(port, bulk, args.bulk_seconds, args.bulk_clients, 0.10))
-            b["cpu"] = sum(cpu.values()) / max(b["items"], 1)
-            b["cpu_text"] = cpu_text(cpu, max(b["items"], 1))
-    if b is not None:
-        b["stored"], b["repeated"] = stored_visits(bulk["member"])
-        print(
-            f"bulk (100/request, 10 % replays): {b['visits_per_s']:.0f} visits/s, p50 {b['p50'] * 1000:.0f} ms, "
-            f"p99 {b['p99'] * 1000:.0f} ms, {b['errors']} errors, {b['requests']} requests "
-            f"(target ≥ {TARGET_BULK:,} visits/s)",
-            flush=True,
-        )
-        print(
-            f"  replays answered 'duplicate': {b['replays_ok']:,} of {b['replays']:,}; other unexpected statuses: "
-            f"{b['unexpected'] - (b['replays'] - b['replays_ok'])}; stored visits {b['stored']:,} for "
-            f"{len(b['uuids']):,} distinct client_uuids sent ({b['items']:,} items): "
-            f"{b['stored'] - len(b['uuids'])} extra, {b['repeated']} duplicates",
-            flush=True,
-        )
-        print(
-            f"  CPU per visit: {b['cpu_text']}; {os.cpu_count()} cores give at most "
-            f"{os.cpu_count() / b['cpu']:,.0f} visits/s",
-            flush=True,
-        )
-    print()
-    if s is not None:
-        errors = s["non2xx"] + s["socket_errors"]
-        record(
-            f"POST /visits/ single, {args.seconds:.0f} s ({s['how'].split(',')[0]})",
-            f"{s['rps']:.0f} req/s, p99 {s['p99'] * 1000:.0f} ms, {errors} errors",
-            f"≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS} ms, 0 errors",
-            s["rps"] >= TARGET_RPS and s["p99"] * 1000 <= TARGET_P99_MS and errors == 0,
-        )
-        record(
-            "  single POST: CPU per request, all processes",
-            f"{s['cpu'] * 1000:.1f} ms → ≤ {os.cpu_count() / s['cpu']:.0f} req/s on {os.cpu_count()} cores",
-            "",
-            None,
-        )
-    if b is not None:
-        sent = len(b["uuids"])
-        record(
-            "POST /visits/bulk/ (100 a request, 10 % replays)",
-            f"{b['visits_per_s']:,.0f} visits/s, p99 {b['p99'] * 1000:.0f} ms, {b['errors']} errors",
-            f"≥ {TARGET_BULK:,} visits/s",
-            b["visits_per_s"] >= TARGET_BULK and b["errors"] == 0,
-        )
-        record(
-            "  bulk: CPU per visit, all processes",
-            f"{b['cpu'] * 1000:.2f} ms → ≤ {os.cpu_count() / b['cpu']:,.0f} visits/s on {os.cpu_count()} cores",
-            "",
-            None,
-        )
-        record(
-            "  bulk: stored vs distinct client_uuids sent",
-            f"{b['stored']:,} / {sent:,}, {b['repeated']} duplicates, "
-            f"{b['replays_ok']:,}/{b['replays']:,} replays 'duplicate'",
-            "0 duplicates",
-            b["stored"] == sent and b["repeated"] == 0 and b["unexpected"] == 0,
-        )
-    write_json(args.json)
-    if not args.keep:
-        cleanup(phases)
+            print(
+                f"  CPU per visit: {b['cpu_text']}; {os.cpu_count()} cores give at most "
+                f"{os.cpu_count() / b['cpu']:,.0f} visits/s",
+                flush=True,
+            )
+        print()
+        if s is not None:
+            errors = s["non2xx"] + s["socket_errors"]
+            record(
+                f"POST /visits/ single, {args.seconds:.0f} s ({s['how'].split(',')[0]})",
+                f"{s['rps']:.0f} req/s, p99 {s['p99'] * 1000:.0f} ms, {errors} errors",
+                f"≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS} ms, 0 errors",
+                s["rps"] >= TARGET_RPS and s["p99"] * 1000 <= TARGET_P99_MS and errors == 0,
+            )
+            record(
+                "  single POST: CPU per request, all processes",
+                f"{s['cpu'] * 1000:.1f} ms → ≤ {os.cpu_count() / s['cpu']:.0f} req/s on {os.cpu_count()} cores",
+                "",
+                None,
+            )
+        if b is not None:
+            sent = len(b["uuids"])
+            record(
+                "POST /visits/bulk/ (100 a request, 10 % replays)",
+                f"{b['visits_per_s']:,.0f} visits/s, p99 {b['p99'] * 1000:.0f} ms, {b['errors']} errors",
+                f"≥ {TARGET_BULK:,} visits/s",
+                b["visits_per_s"] >= TARGET_BULK and b["errors"] == 0,
+            )
+            record(
+                "  bulk: CPU per visit, all processes",
+                f"{b['cpu'] * 1000:.2f} ms → ≤ {os.cpu_count() / b['cpu']:,.0f} visits/s on {os.cpu_count()} cores",
+                "",
+                None,
+            )
+            record(
+                "  bulk: stored vs distinct client_uuids sent",
+                f"{b['stored']:,} / {sent:,}, {b['repeated']} duplicates, "
+                f"{b['replays_ok']:,}/{b['replays']:,} replays 'duplicate'",
+                "0 duplicates",
+                b["stored"] == sent and b["repeated"] == 0 and b["unexpected"] == 0,
+            )
+        write_json(args.json)
+    finally:  # also when interrupted: a killed run left its hamlets, teams and thousands of visits behind
+        if not args.keep:
+            cleanup(phases)
 
 
 if __name__ == "__main__":
