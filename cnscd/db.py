@@ -6,7 +6,7 @@ than both; these statements are written once, prepared once per database session
 
 import threading
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.db import ProgrammingError, connection
 from pghistory.runtime import _inject_history_context  # the execute wrapper pghistory.context() installs
@@ -36,7 +36,7 @@ def execute_prepared_together(cursor, statements: list[tuple[str, object, list]]
     """
     with _PREPARED_LOCK:
         prepared = _PREPARED.setdefault(connection.connection, set())
-    with _without_audit_context() if reads_only else _nothing():
+    with _without_audit_context() if reads_only else nullcontext():
         for name, statement, _params in statements:
             if name not in prepared:
                 cursor.execute(f"PREPARE {name} AS {statement()}")
@@ -48,11 +48,6 @@ def execute_prepared_together(cursor, statements: list[tuple[str, object, list]]
             if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
                 prepared.difference_update(name for name, _s, _p in statements)  # prepared again next time
             raise
-
-
-@contextmanager
-def _nothing():
-    yield
 
 
 @contextmanager

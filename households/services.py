@@ -40,7 +40,7 @@ VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_L
 VISIT_DELEGATES = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 
 CREATED, DUPLICATE, INVALID = "created", "duplicate", "invalid"
-_CHANNELS = frozenset(Channel.values)
+CHANNELS = frozenset(Channel.values)  # the codes, for membership tests on the hot path
 
 
 # --- Households ---------------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def visit_check(
         error("member", _("You can only log your own visits."))
     team = member.team if member is not None else None
 
-    if channel not in _CHANNELS:
+    if channel not in CHANNELS:
         error("channel", _("Unknown channel."))
     today = timezone.localdate()
     if date is None:

@@ -111,7 +111,6 @@ class VisitWriteSerializer(serializers.Serializer):
 _shapes = threading.local()
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_CHANNELS = frozenset(Channel.values)
 _IDS = ("household", "area", "team", "member")
 
 
@@ -127,7 +126,7 @@ def _plain_visit(data) -> dict | None:
     client_uuid, day, channel, activities = (data.get(k) for k in ("client_uuid", "date", "channel", "activities"))
     if not (type(client_uuid) is str and _UUID.match(client_uuid) and type(day) is str and _DATE.match(day)):
         return None
-    if type(channel) is not str or channel not in _CHANNELS or type(activities) is not list:
+    if type(channel) is not str or channel not in services.CHANNELS or type(activities) is not list:
         return None
     try:
         result = {"client_uuid": uuid.UUID(client_uuid)}
