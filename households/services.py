@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 
 from django.db import connection, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -27,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 from areas import scoping
 from areas.models import Area, Level
 from cnscd.db import columns, execute_prepared, execute_prepared_together, instances
-from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit, VisitActivity
+from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit
 from imports.base import neutralise
 from members.models import Member
 from reports.services import rollup_soon_on_commit
@@ -230,17 +229,11 @@ class VisitData:
         )
 
 
-def _visit_content(visit: Visit) -> tuple:
-    return (
-        visit.household_id,
-        visit.area_id,
-        visit.team_id,
-        visit.member_id,
-        visit.date,
-        visit.channel,
-        visit.note,
-        tuple(sorted((a.activity_type.code, a.quantity) for a in visit.activities.all())),
-    )
+def _stored_content(row: tuple) -> tuple:
+    """``VisitData.content()`` of a stored visit, from a row of the ``stored`` look-up (``_lookup_statement``)."""
+    _client_uuid, _id, household_id, area_id, team_id, member_id, day, channel, note, codes, quantities = row
+    activities = tuple(sorted(zip(codes or (), quantities or (), strict=True)))
+    return (household_id, area_id, team_id, member_id, day, channel, note, activities)
 
 
 def own_members(user) -> list[Member]:
@@ -401,12 +394,13 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
     first: dict[uuid.UUID, int] = {}
     for index, visit in enumerate(visits):
         first.setdefault(visit.client_uuid, index)
-    order = sorted(first.values(), key=lambda i: str(visits[i].client_uuid))
+    text = {i: str(visits[i].client_uuid) for i in first.values()}  # each UUID turned into text once
+    order = sorted(text, key=text.__getitem__)
     activity_uuids, activity_types_, quantities = [], [], []
     flags: dict[str, list[VisitData]] = {}  # flag → the visits (if created) that set it
     for i in order:
         for code, quantity in visits[i].activities.items():
-            activity_uuids.append(visits[i].client_uuid)
+            activity_uuids.append(text[i])
             activity_types_.append(visits[i].types[code].pk)
             quantities.append(quantity)
             if (flag := visits[i].types[code].household_flag) and visits[i].household is not None:
@@ -422,7 +416,7 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
             [
                 acting_user.pk if acting_user is not None else None,
                 now,
-                _array(visits[i].client_uuid for i in order),
+                _array(text[i] for i in order),
                 _array(visits[i].household.pk if visits[i].household else None for i in order),
                 _array(visits[i].area.pk for i in order),
                 _array(visits[i].member.team_id for i in order),
@@ -446,15 +440,18 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
     for key, visit_id in created.items():
         visits[first[key]].id, visits[first[key]].created_at = visit_id, now
 
-    existing: dict[uuid.UUID, Visit] = {}
+    existing: dict[uuid.UUID, tuple[int, tuple]] = {}
     missing = [v.client_uuid for v in visits if v.client_uuid not in created]
     if missing:
-        existing = {
-            v.client_uuid: v
-            for v in Visit.objects.filter(client_uuid__in=missing).prefetch_related(
-                Prefetch("activities", queryset=VisitActivity.objects.select_related("activity_type"))
+        with connection.cursor() as cursor:
+            execute_prepared(
+                cursor,
+                "cnscd_visit_stored",
+                functools.partial(_lookup_statement, "stored"),
+                [_array(missing)],
+                reads_only=True,
             )
-        }
+            existing = {row[0]: (row[1], _stored_content(row)) for row in cursor.fetchall()}
     results: list[tuple[str, int | None]] = []
     for index, visit in enumerate(visits):
         if visit.client_uuid in created and first[visit.client_uuid] == index:
@@ -464,8 +461,7 @@ def _visits_store(*, acting_user, visits: list[VisitData]) -> list[tuple[str, in
             stored_content = visits[first[visit.client_uuid]].content()
             stored_id = created[visit.client_uuid]
         else:
-            stored = existing[visit.client_uuid]
-            stored_content, stored_id = _visit_content(stored), stored.pk
+            stored_id, stored_content = existing[visit.client_uuid]
         if stored_content == visit.content():
             visit.id = stored_id
             results.append((DUPLICATE, stored_id))
@@ -514,14 +510,24 @@ def visit_record(
 
 
 def _lookup_statement(kind: str) -> str:
-    """The look-ups of ``visits_resolve``: every column of the rows and of the related rows it needs."""
-    if kind == "households":
+    """The look-ups of ``visits_resolve`` and ``_visits_store``: the columns of the rows and related rows they need."""
+    if kind == "households":  # a visit needs a household's id and hamlet only: no timestamps to parse per row
+        return "SELECT h.id, h.area_id FROM households_household h WHERE h.id = ANY($1::bigint[])"
+    if kind == "hamlets":  # the hamlets of those households, once each
         return (
-            f"SELECT {columns(Household, 'h')}, {columns(Area, 'a')} FROM households_household h "
-            "JOIN areas_area a ON a.id = h.area_id WHERE h.id = ANY($1::bigint[])"
+            f"SELECT {columns(Area, 'a')} FROM areas_area a "
+            "WHERE a.id IN (SELECT h.area_id FROM households_household h WHERE h.id = ANY($1::bigint[]))"
         )
     if kind == "areas":
         return f"SELECT {columns(Area, 'a')} FROM areas_area a WHERE a.id = ANY($1::bigint[])"
+    if kind == "stored":  # visits already stored under these client_uuids, with their content (``_stored_content``)
+        return (
+            "SELECT v.client_uuid, v.id, v.household_id, v.area_id, v.team_id, v.member_id, v.date, v.channel, "
+            "v.note, a.codes, a.quantities FROM households_visit v CROSS JOIN LATERAL ("
+            "SELECT array_agg(t.code) AS codes, array_agg(va.quantity) AS quantities "
+            "FROM households_visitactivity va JOIN households_activitytype t ON t.id = va.activity_type_id "
+            "WHERE va.visit_id = v.id) a WHERE v.client_uuid = ANY($1::uuid[])"
+        )
     # The team and its area are read per member row (LATERAL … OFFSET 0): the generic plan of a prepared statement
     # guesses ten members for any array and would hash-join them with a scan of every team.
     return (
@@ -560,10 +566,13 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
     households: dict[int, Household] = {}
     areas: dict[int, Area] = {}
     members: dict[int, Member] = {}
+    hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
+    household_rows: list[tuple[int, int]] = []
     cache = acting_user.__dict__
     lookups = []  # one round trip for all of them
     if ids["household"]:
-        lookups.append(("households", [_ids(ids["household"])]))
+        household_ids = _array(_ids(ids["household"]))
+        lookups += [("households", [household_ids]), ("hamlets", [household_ids])]
     if ids["area"]:
         lookups.append(("areas", [_ids(ids["area"])]))
     if ids["member"] or "_own_members" not in cache:
@@ -583,16 +592,11 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                 cursor.nextset()
             rows = cursor.fetchall()
             if kind == "households":
-                width = len(Household._meta.concrete_fields)
-                hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
+                household_rows = rows
+            elif kind == "hamlets":
                 for row in rows:
-                    [household] = instances(row[:width], Household)
-                    if household.area_id not in hamlets:
-                        [area] = instances(row[width:], Area)
-                        hamlets[household.area_id] = area if _in_visit_scope(acting_user, area) else None
-                    if (area := hamlets[household.area_id]) is not None:
-                        household.area = area
-                        households[household.pk] = household
+                    [area] = instances(row, Area)
+                    hamlets[area.pk] = area if _in_visit_scope(acting_user, area) else None
             elif kind == "areas":
                 for row in rows:
                     [area] = instances(row, Area)
@@ -609,6 +613,11 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                     if member.pk in ids["member"] and _in_visit_scope(acting_user, area):
                         members[member.pk] = member
                 cache.setdefault("_own_members", own)
+    for household_id, area_id in household_rows:
+        if (area := hamlets.get(area_id)) is not None:
+            household = Household.from_db(connection.alias, ["id", "area_id"], (household_id, area_id))
+            household.area = area
+            households[household_id] = household
     mine = own_members(acting_user)
     types = activity_types()
     resolved = []

@@ -82,6 +82,33 @@ def test_the_same_client_uuid_with_different_content_is_a_409(api, team_member_a
     assert Visit.objects.count() == 1
 
 
+def test_a_replay_is_judged_on_its_content_whatever_the_order_of_its_activities(
+    api, team_member_a1, member_a1, household_a1
+):
+    client = api(team_member_a1)
+    data = visit(household_a1)
+    stored = client.post(URL, data).json()
+    reordered = {**data, "activities": data["activities"][::-1]}
+    other_quantity = {**data, "activities": [{**data["activities"][0], "quantity": 9}, data["activities"][1]]}
+    one_less = {**data, "activities": data["activities"][:1]}
+    response = client.post(URL, reordered)
+    assert (response.status_code, response.json()["id"]) == (200, stored["id"])
+    assert client.post(URL, other_quantity).status_code == 409
+    results = client.post(BULK, {"visits": [reordered, other_quantity, one_less, data]}).json()["results"]
+    assert [(r["status"], r["id"]) for r in results] == [
+        ("duplicate", stored["id"]),
+        ("invalid", None),
+        ("invalid", None),
+        ("duplicate", stored["id"]),
+    ]
+    assert (
+        results[1]["errors"]
+        == results[2]["errors"]
+        == {"client_uuid": ["Mã client_uuid này đã được dùng cho một lượt hỗ trợ khác."]}
+    )
+    assert Visit.objects.count() == 1 and VisitActivity.objects.count() == 2
+
+
 def test_a_visit_without_household_needs_an_area(api, team_member_a1, member_a1, hamlet_a1):
     client = api(team_member_a1)
     missing = client.post(URL, visit(channel="one_stop_desk"))
