@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from households.models import Visit
 from tests.conftest import PASSWORD
@@ -46,6 +47,9 @@ def browser_context(monkeypatch):
         try:
             yield context
         finally:
+            # While Playwright's event loop runs, the test's ORM calls get a database connection of their own
+            # (Django keys connections by async context); close it here, or it outlives the test database.
+            connections.close_all()
             context.close()
             browser.close()
 
