@@ -5,20 +5,31 @@ from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import PrimaryKeyRelatedField
 
+from areas import scoping
+
 
 class ScopedViewSetMixin:
     """Restricts every queryset to the requesting user's scope.
 
-    ``queryset`` must be a ``ScopedQuerySet`` (areas.scoping). Reads see the user's whole scope; writes
+    ``queryset`` must be a ``ScopedQuerySet`` (areas.scoping). Reads see the user's scope for ``read_roles``
+    (default: every role), and a user holding none of them is refused (403) with ``read_denied``; writes
     (update, partial_update, destroy and custom write actions) look the object up in the read scope — so an
     object outside it is a 404 — and then demand the write rights of ``write_roles`` on it, else 403.
     """
 
+    read_roles: tuple[str, ...] | None = None
+    read_denied: str = ""
     write_roles: tuple[str, ...] = ()
     read_only_actions = ("list", "retrieve", "metadata")
 
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        user = request.user
+        if self.read_roles is not None and not user.is_superuser and not scoping.scope_paths(user, self.read_roles):
+            raise PermissionDenied(self.read_denied or None)
+
     def get_queryset(self) -> QuerySet:
-        return super().get_queryset().for_user(self.request.user)
+        return super().get_queryset().for_user(self.request.user, roles=self.read_roles)
 
     def check_object_permissions(self, request, obj) -> None:
         super().check_object_permissions(request, obj)

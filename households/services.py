@@ -32,7 +32,17 @@ from members.models import Member
 from reports.services import rollup_soon_on_commit
 from teams.models import Team
 
+# Households and visits hold personal data: viewers (dashboards and reports only, SPEC.md §2) do not read them.
+HOUSEHOLD_READERS = (
+    scoping.PROVINCE_ADMIN,
+    scoping.DISTRICT_OFFICER,
+    scoping.COMMUNE_OFFICER,
+    scoping.TEAM_LEADER,
+    scoping.TEAM_MEMBER,
+)
 HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+# Full phones: commune officers and teams of the household's commune (SPEC.md §4); everyone else sees them masked.
+PHONE_READERS = (scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
 HOUSEHOLD_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
 # Who may log a visit in another member's name (their team lying in their scope).
@@ -115,15 +125,13 @@ def household_flags_refresh(*, household_ids: Iterable[int]) -> None:
 
 
 def household_phone_visible(*, user, household: Household) -> bool:
-    """Full phone only for users assigned to the household's commune or below (SPEC.md §4)."""
+    """Full phone only for commune officers and teams assigned to the household's commune or below (SPEC.md §4)."""
     hamlet_path = household.area.path
     commune_path = hamlet_path[: hamlet_path.rstrip("/").rfind("/") + 1]
-    return any(p.startswith(commune_path) and hamlet_path.startswith(p) for p in assignment_paths(user))
-
-
-def assignment_paths(user) -> list[str]:
-    """Every area path the user holds a role on (not reduced to the minimal set), cached per request."""
-    return [path for _role, path in scoping.role_paths(user)]
+    return any(
+        role in PHONE_READERS and path.startswith(commune_path) and hamlet_path.startswith(path)
+        for role, path in scoping.role_paths(user)
+    )
 
 
 def mask_phone(phone: str) -> str:

@@ -198,11 +198,51 @@ def test_commune_and_team_users_see_the_full_phone(api, commune_officer_a, team_
         assert api(user).get(f"{URL}{household_a1.pk}/").json()["phone"] == "0912345623"
 
 
-def test_province_staff_see_the_phone_masked(api, province_admin, viewer, household_a1):
-    for user in (province_admin, viewer):
-        assert api(user).get(f"{URL}{household_a1.pk}/").json()["phone"] == "09******23"
-        listed = api(user).get(URL, {"code": "A1-001"}).json()["results"]
-        assert listed[0]["phone"] == "09******23"
+def test_province_staff_see_the_phone_masked(api, province_admin, household_a1):
+    assert api(province_admin).get(f"{URL}{household_a1.pk}/").json()["phone"] == "09******23"
+    listed = api(province_admin).get(URL, {"code": "A1-001"}).json()["results"]
+    assert listed[0]["phone"] == "09******23"
+
+
+def test_viewers_read_neither_households_nor_visits(api, viewer, household_a1):
+    client = api(viewer)
+    for url in (URL, f"{URL}{household_a1.pk}/", f"{URL}export/", "/api/v1/visits/"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+    assert "dữ liệu cá nhân" in client.get(URL).json()["detail"]
+
+
+def test_province_staff_can_send_a_household_back_with_its_masked_phone(api, province_admin, household_a1):
+    client = api(province_admin)
+    data = client.get(f"{URL}{household_a1.pk}/").json()
+    assert data["phone"] == "09******23"
+    response = client.put(f"{URL}{household_a1.pk}/", {**data, "size": 6}, format="json")
+    assert response.status_code == 200, response.json()
+    assert client.patch(f"{URL}{household_a1.pk}/", {"phone": "09******23"}).status_code == 200
+    household_a1.refresh_from_db()
+    assert (household_a1.size, household_a1.phone) == (6, "0912345623")
+    response = client.patch(f"{URL}{household_a1.pk}/", {"phone": "09******99"})
+    assert response.status_code == 400
+    assert response.json()["phone"] == [
+        "Số điện thoại đã che chỉ được gửi lại nguyên như cũ; muốn đổi số, hãy nhập đầy đủ số mới."
+    ]
+    household_a1.refresh_from_db()
+    assert household_a1.phone == "0912345623"
+
+
+def test_api_errors_are_in_vietnamese(api, team_leader_a1, hamlet_a1):
+    client = api(team_leader_a1)
+    response = client.post(URL, {"area": hamlet_a1.pk, "categories": ["rich"], "size": "many"}, format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["code"] == ["Trường này là bắt buộc."]
+    assert errors["categories"] == {"0": ["Nhóm hộ không có trong danh mục: rich."]}
+    assert errors["size"] == ["Cần một số nguyên hợp lệ."]
+
+
+def test_a_viewer_role_on_the_commune_does_not_unmask_phones(api, province_admin, commune_a, household_a1):
+    RoleAssignment.objects.create(user=province_admin, role=Role.VIEWER, area=commune_a)
+    assert api(province_admin).get(f"{URL}{household_a1.pk}/").json()["phone"] == "09******23"
 
 
 def test_a_province_admin_who_also_holds_a_commune_role_sees_that_communes_phones(

@@ -154,6 +154,20 @@ def test_quantities_are_whole_numbers_of_at_least_one(api, team_member_a1, membe
     assert not Visit.objects.exists()
 
 
+def test_shape_errors_are_in_vietnamese(api, team_member_a1, member_a1, household_a1):
+    client = api(team_member_a1)
+    response = client.post(URL, visit(household_a1, channel="bus"))
+    assert response.json() == {"channel": ["Hình thức không hợp lệ."]}
+    response = client.post(URL, visit(household_a1, activities=[{"type": "other", "quantity": 10001}]))
+    assert response.json() == {
+        "activities": {"0": {"quantity": ["Mỗi nội dung hỗ trợ của một lượt chỉ tính tối đa 10.000 người."]}}
+    }
+    results = client.post(BULK, {"visits": ["nonsense", {"date": "hôm qua"}]}).json()["results"]
+    assert results[0]["errors"] == {"non_field_errors": ["Dữ liệu không hợp lệ: cần một đối tượng, nhận được str."]}
+    assert results[1]["errors"]["client_uuid"] == ["Trường này là bắt buộc."]
+    assert results[1]["errors"]["date"][0].startswith("Ngày sai định dạng.")
+
+
 def test_unknown_or_inactive_activities_are_refused(api, team_member_a1, member_a1, household_a1):
     client = api(team_member_a1)
     response = client.post(URL, visit(household_a1, activities=[{"type": "teleport", "quantity": 1}]))

@@ -20,7 +20,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
         queryset=Area.objects.all(), roles=services.HOUSEHOLD_WRITERS, help_text=_("The household's hamlet.")
     )
     categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=Category.choices), required=False, allow_empty=True
+        child=serializers.ChoiceField(
+            choices=Category.choices, error_messages={"invalid_choice": _("Unknown category: {input}.")}
+        ),
+        required=False,
+        allow_empty=True,
     )
     phone = serializers.CharField(
         required=False,
@@ -52,6 +56,15 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
     def validate_phone(self, value: str) -> str:
         value = re.sub(r"[\s.\-()]", "", value or "")
+        if "*" in value:
+            # District and province staff read phones masked; sent back unchanged (read, edit, PUT) the stored
+            # number stays. Any other masked text would overwrite it with asterisks.
+            stored = self.instance.phone if isinstance(self.instance, Household) else ""
+            if stored and value == services.mask_phone(stored):
+                return stored
+            raise serializers.ValidationError(
+                _("A masked phone number can only be sent back unchanged; enter the full number to change it.")
+            )
         if value and not PHONE_RE.match(value):
             raise serializers.ValidationError(_("Enter a Vietnamese phone number, e.g. 0912345678."))
         return value
@@ -90,6 +103,7 @@ class VisitActivityInputSerializer(serializers.Serializer):
         error_messages={
             "invalid": _("The number of people helped must be a whole number of at least 1."),
             "min_value": _("The number of people helped must be a whole number of at least 1."),
+            "max_value": _("At most 10,000 people can be counted for one activity of a visit."),
         },
     )
 
@@ -103,7 +117,7 @@ class VisitWriteSerializer(serializers.Serializer):
     team = serializers.IntegerField(required=False, allow_null=True)
     member = serializers.IntegerField(required=False, allow_null=True)
     date = serializers.DateField()
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices, error_messages={"invalid_choice": _("Unknown channel.")})
     activities = VisitActivityInputSerializer(many=True, allow_empty=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
