@@ -14,7 +14,7 @@ from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v1"
+OFFLINE_VERSION = "v2"
 
 
 @login_required
@@ -51,9 +51,6 @@ def _page_strings() -> dict[str, str]:
         "householdsCached": _("%(n)s households on this phone"),
         "moreResults": _("Type more to narrow the list (%(n)s matches)."),
         "noHousehold": _("Not for one household"),
-        "logoutWarn": _(
-            "%(n)s visits have not been synced yet. If you log out they stay on this phone only. Log out anyway?"
-        ),
         "loginAgain": _("Your session has ended: log in again to sync."),
         "persisted": _("This phone keeps the visits until they are synced."),
         "notPersisted": _("The browser may clear this storage when the phone is short of space: sync soon."),
@@ -74,6 +71,7 @@ def service_worker(request):
         "/visits/log/",
         static("css/portal.css"),
         static("households/visit_log.js"),
+        static("households/logout_guard.js"),
         static("households/visit_log.css"),
         static("households/icon-192.png"),
         static("households/icon-512.png"),

@@ -133,3 +133,88 @@ def test_a_member_logs_visits_online_and_offline_and_they_sync_once(
     _wait(page, "document.querySelectorAll('#vl-recent li').length >= 3")
     _shot(page, "05-synced")
     assert errors == []
+
+
+def _login(page, url: str, user, next_url: str = "") -> None:
+    page.goto(f"{url}/login/" + (f"?next={next_url}" if next_url else ""))
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+
+
+def _databases(page) -> list[str]:
+    return page.evaluate("() => indexedDB.databases().then((all) => all.map((d) => d.name))")
+
+
+def test_logging_out_on_any_page_warns_while_visits_wait_to_sync(
+    live_server, browser_context, team_member_a1, member_a1, household_a1
+):
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    dialogs: list[str] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    # A member lands on the visit log (no ?next=); one visit waits, the server being out of reach for it.
+    _login(page, live_server.url, team_member_a1, "/visits/log/")
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    page.route("**/api/v1/visits/bulk/", lambda route: route.abort())
+    _log(page, household_a1, {"cybersafety": 1})
+    _wait(page, "document.getElementById('vl-pending').dataset.count === '1'")
+
+    # Another page: logging out asks first, with the count, in Vietnamese; "cancel" keeps the session.
+    page.goto(f"{live_server.url}/teams/")
+    page.click("form.logout button[type=submit]")
+    _wait_for(page, lambda: len(dialogs) == 1)
+    assert "Còn 1 lượt hỗ trợ chưa đồng bộ" in dialogs[0]
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/teams/") and page.locator("form.logout").count() == 1
+    _shot(page, "06-logout-warning-kept")
+
+    # On the visit log itself: one prompt, not two.
+    page.goto(f"{live_server.url}/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    page.click("form.logout button[type=submit]")
+    _wait_for(page, lambda: len(dialogs) == 2)
+    page.wait_for_timeout(500)
+    assert len(dialogs) == 2 and page.url.endswith("/visits/log/")
+
+    # "OK" logs out; the visit stays on the phone, tagged with its member.
+    answer["accept"] = True
+    page.goto(f"{live_server.url}/")
+    page.click("form.logout button[type=submit]")
+    page.wait_for_url("**/login/")
+    assert len(dialogs) == 3
+    assert Visit.objects.count() == 0
+    assert errors == []
+
+
+def test_logging_out_without_waiting_visits_goes_at_once_and_creates_no_database(
+    live_server, browser_context, province_admin
+):
+    page = browser_context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _login(page, live_server.url, province_admin)
+    page.wait_for_url(f"{live_server.url}/")  # not on a roster: home
+    page.wait_for_load_state("load")
+    page.click("form.logout button[type=submit]")
+    page.wait_for_url("**/login/")
+    assert dialogs == []
+    assert "cnscd-visit-log" not in _databases(page)
+
+
+def _wait_for(page, condition, timeout: float = 10.0) -> None:
+    """Poll a Python condition, letting Playwright handle the page's events (dialogs) meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        page.wait_for_timeout(50)

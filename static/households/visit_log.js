@@ -459,14 +459,7 @@
     $("vl-import").addEventListener("change", importFile);
     window.addEventListener("online", function () { setNet(true); sync(); });
     window.addEventListener("offline", function () { setNet(false); });
-    // Never lose waiting visits silently: warn before logging out.
-    var logout = document.querySelector("form.logout");
-    if (logout) {
-      logout.addEventListener("submit", function (event) {
-        var n = Number($("vl-pending").dataset.count || "0");
-        if (n > 0 && !window.confirm(fmt(T.logoutWarn, n))) event.preventDefault();
-      });
-    }
+    // The warning before logging out with waiting visits is logout_guard.js's, loaded by every page.
     Promise.all([loadTypes(), loadHouseholds()])
       .then(renderQueue)
       .then(refreshServerData)
