@@ -105,6 +105,11 @@ class ActivityType(models.Model):
         blank=True,
         help_text=_("The household's digital status this activity proves, if any."),
     )
+    requires_note = models.BooleanField(
+        _("needs a note"),
+        default=False,
+        help_text=_("A visit with this activity must say in its note what help was given (e.g. 'other')."),
+    )
 
     class Meta:
         verbose_name = _("activity type")

@@ -276,8 +276,13 @@ def visit_check(
     types = activity_types() if types is None else types
     if member is None:
         error("member", _("You are not on the roster of an active team, so you cannot log visits."))
-    elif member.left_on is not None:
-        error("member", _("This member has left the team."))
+    elif member.left_on is not None and (date is None or date > member.left_on):
+        # A visit typed (perhaps offline) while the member was still on the team is theirs to sync.
+        error(
+            "member",
+            _("This member left the team on %(date)s: only visits up to that day can be logged in their name.")
+            % {"date": member.left_on.strftime("%d/%m/%Y")},
+        )
     elif member.user_id != acting_user.pk and not scoping.area_in_scope(acting_user, member.team.area, VISIT_DELEGATES):
         error("member", _("You can only log your own visits."))
     team = member.team if member is not None else None
@@ -310,6 +315,8 @@ def visit_check(
             error("activities", _("The number of people helped must be a whole number of at least 1."))
         else:
             wanted[code] = quantity
+    if not (note or "").strip() and (vague := [types[code].name for code in wanted if types[code].requires_note]):
+        error("note", _("Say in the note what help was given for: %(activities)s.") % {"activities": ", ".join(vague)})
 
     if household is not None:
         if area is not None and area.pk != household.area_id:
@@ -542,8 +549,23 @@ def _lookup_statement(kind: str) -> str:
         f"SELECT {columns(Member, 'm')}, ta.* FROM members_member m CROSS JOIN LATERAL ("
         f"SELECT {columns(Team, 't')}, {columns(Area, 'a')} FROM teams_team t JOIN areas_area a ON a.id = t.area_id "
         "WHERE t.id = m.team_id OFFSET 0) ta "
-        "WHERE m.id = ANY($1::bigint[]) OR (m.user_id = $2::bigint AND m.left_on IS NULL) ORDER BY m.id"
+        "WHERE m.id = ANY($1::bigint[]) OR m.user_id = $2::bigint ORDER BY m.id"
     )
+
+
+def _own_member_for(item: dict, active: list[Member], former: list[Member], place: Area | None) -> Member | None:
+    """The user's own roster entry a visit is logged under when it names no member: one on the visit's team (if it
+    names one) and on the roster on the visit's date — an active entry, else one that ended on or after that date
+    (a visit typed offline before the member left) — preferring a team whose area holds the visit's place. With
+    none, the entry that ended last (``visit_check`` then refuses the visit with the day the member left)."""
+    day, team_id = item.get("date"), item.get("team")
+    candidates = [m for m in active if team_id in (None, m.team_id)]
+    candidates += [m for m in former if team_id in (None, m.team_id) and day is not None and day <= m.left_on]
+    if place is not None:
+        candidates.sort(key=lambda m: not place.path.startswith(m.team.area.path))  # stable: active entries first
+    if not candidates:  # the latest ended entry, so that the refusal says when the member left
+        candidates = sorted((m for m in former if team_id in (None, m.team_id)), key=lambda m: m.left_on, reverse=True)
+    return candidates[0] if candidates else None
 
 
 def _in_visit_scope(user, area: Area) -> bool:
@@ -575,6 +597,7 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
     areas: dict[int, Area] = {}
     members: dict[int, Member] = {}
     hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
+    former: list[Member] = []  # the user's roster entries that have ended, for visits dated before the end
     household_rows: list[tuple[int, int]] = []
     cache = acting_user.__dict__
     lookups = []  # one round trip for all of them
@@ -583,7 +606,7 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
         lookups += [("households", [household_ids]), ("hamlets", [household_ids])]
     if ids["area"]:
         lookups.append(("areas", [_ids(ids["area"])]))
-    if ids["member"] or "_own_members" not in cache:
+    if ids["member"] or "_former_members" not in cache:
         lookups.append(("members", [_ids(ids["member"]), acting_user.pk]))
     with connection.cursor() as cursor:
         if lookups:
@@ -616,17 +639,18 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                     member, team, area = instances(row, Member, Team, Area)
                     team.area = area
                     member.team = team
-                    if member.user_id == acting_user.pk and member.left_on is None:
-                        own.append(member)
+                    if member.user_id == acting_user.pk:
+                        (own if member.left_on is None else former).append(member)
                     if member.pk in ids["member"] and _in_visit_scope(acting_user, area):
                         members[member.pk] = member
                 cache.setdefault("_own_members", own)
+                cache.setdefault("_former_members", former)
     for household_id, area_id in household_rows:
         if (area := hamlets.get(area_id)) is not None:
             household = Household.from_db(connection.alias, ["id", "area_id"], (household_id, area_id))
             household.area = area
             households[household_id] = household
-    mine = own_members(acting_user)
+    mine, former = own_members(acting_user), cache.get("_former_members", [])
     types = activity_types()
     resolved = []
     for item in items:
@@ -645,8 +669,7 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
             if member is None:
                 errors["member"] = [_("This member does not exist or is outside your area.")]
         else:
-            candidates = [m for m in mine if item.get("team") in (None, m.team_id)]
-            member = candidates[0] if candidates else None
+            member = _own_member_for(item, mine, former, (household.area if household is not None else area))
         if member is not None and item.get("team") is not None and item["team"] != member.team_id:
             errors["team"] = [_("The member is not on this team.")]
         if errors:

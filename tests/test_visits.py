@@ -168,6 +168,18 @@ def test_shape_errors_are_in_vietnamese(api, team_member_a1, member_a1, househol
     assert results[1]["errors"]["date"][0].startswith("Ngày sai định dạng.")
 
 
+def test_other_help_needs_a_note_saying_what_it_was(api, team_member_a1, member_a1, household_a1):
+    client = api(team_member_a1)
+    assert client.get("/api/v1/activity-types/other/").json()["requires_note"] is True
+    other = [{"type": "other", "quantity": 1}]
+    response = client.post(URL, visit(household_a1, activities=other, note="  "))
+    assert response.status_code == 400
+    assert response.json() == {"note": ["Ghi rõ trong phần ghi chú đã hỗ trợ gì cho: Nội dung khác."]}
+    assert client.post(URL, visit(household_a1, activities=other, note="Cài ứng dụng Zalo")).status_code == 201
+    without_note = visit(household_a1, note="")
+    assert client.post(URL, without_note).status_code == 201  # the other activities need none
+
+
 def test_unknown_or_inactive_activities_are_refused(api, team_member_a1, member_a1, household_a1):
     client = api(team_member_a1)
     response = client.post(URL, visit(household_a1, activities=[{"type": "teleport", "quantity": 1}]))
@@ -245,6 +257,26 @@ def test_a_member_who_left_cannot_log(api, team_member_a1, member_a1, household_
     Member.objects.filter(pk=member_a1.pk).update(left_on=date(2025, 1, 1))
     response = api(team_member_a1).post(URL, visit(household_a1))
     assert response.status_code == 400 and "member" in response.json()
+
+
+def test_visits_typed_before_a_member_left_still_sync(api, team_member_a1, member_a1, household_a1):
+    left = timezone.localdate() - timedelta(days=3)
+    Member.objects.filter(pk=member_a1.pk).update(left_on=left)
+    client = api(team_member_a1)
+    before = visit(household_a1, date=(left - timedelta(days=1)).isoformat())
+    on_the_day = visit(household_a1, date=left.isoformat())
+    after = visit(household_a1, date=(left + timedelta(days=1)).isoformat())
+    response = client.post(URL, before)
+    assert response.status_code == 201, response.json()
+    assert response.json()["member"] == member_a1.pk
+    results = client.post(BULK, {"visits": [on_the_day, after]}).json()["results"]
+    assert [r["status"] for r in results] == ["created", "invalid"]
+    assert results[1]["errors"] == {
+        "member": [
+            f"Thành viên này đã rời tổ ngày {left:%d/%m/%Y}: chỉ ghi nhận được các lượt hỗ trợ đến hết ngày đó."
+        ]
+    }
+    assert Visit.objects.filter(member=member_a1).count() == 2
 
 
 def test_anonymous_clients_get_401(anonymous):

@@ -92,7 +92,7 @@ class ActivityTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ActivityType
-        fields = ["code", "name", "name_vi", "name_en", "order", "household_flag"]
+        fields = ["code", "name", "name_vi", "name_en", "order", "household_flag", "requires_note"]
 
 
 class VisitActivityInputSerializer(serializers.Serializer):
