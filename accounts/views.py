@@ -1,8 +1,22 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
+from django.urls import reverse
 
 from areas.models import Area, Level
+from households import services as household_services
+
+
+class LoginView(auth_views.LoginView):
+    """Log in; without an explicit ``?next=``, a team member on an active roster lands on the visit log."""
+
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        if household_services.own_members(self.request.user):
+            return reverse("visit-log")
+        return super().get_default_redirect_url()
 
 
 @login_required
@@ -16,4 +30,8 @@ def home(request):
         assignment.chain = [names[i] for i in reversed(ids) if i in names]
     counts = dict(Area.objects.for_user(request.user).current().values_list("level").annotate(n=Count("id")).order_by())
     units = [{"label": label, "count": counts[value]} for value, label in Level.choices if counts.get(value)]
-    return render(request, "home.html", {"assignments": assignments, "units": units})
+    return render(
+        request,
+        "home.html",
+        {"assignments": assignments, "units": units, "logs_visits": bool(household_services.own_members(request.user))},
+    )

@@ -1,8 +1,65 @@
-"""Pages around the visit log, through HTTP: the logout warning's script on every page."""
+# ruff: noqa: F811  (fixtures shared with test_households are imported, then used as arguments)
+"""Pages around the visit log, through HTTP: where a login lands, the home page's link to the visit log, the
+logout warning's script on every page."""
+
+from datetime import date
 
 import pytest
 
+from members.models import Member
+from tests.conftest import PASSWORD
+from tests.test_households import _real_units, member_a1, team_a1  # noqa: F401
+
 pytestmark = pytest.mark.django_db
+
+
+def _login(client, user, next_url: str | None = None):
+    url = "/login/" if next_url is None else f"/login/?next={next_url}"
+    return client.post(url, {"username": user.username, "password": PASSWORD})
+
+
+# --- Where a login lands ----------------------------------------------------------------------------------------
+
+
+def test_a_team_member_on_a_roster_lands_on_the_visit_log(client, member_a1):
+    response = _login(client, member_a1.user)
+    assert response.status_code == 302 and response["Location"] == "/visits/log/"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_an_explicit_next_wins_over_the_visit_log(client, member_a1):
+    assert _login(client, member_a1.user, "/teams/")["Location"] == "/teams/"
+
+
+def test_an_unsafe_next_is_ignored_and_the_member_still_lands_on_the_visit_log(client, member_a1):
+    assert _login(client, member_a1.user, "https://evil.example/")["Location"] == "/visits/log/"
+
+
+def test_a_member_already_logged_in_who_opens_the_login_page_goes_to_the_visit_log(client, member_a1):
+    client.force_login(member_a1.user)
+    assert client.get("/login/")["Location"] == "/visits/log/"
+
+
+def test_a_member_who_left_the_team_lands_home(client, member_a1):
+    Member.objects.filter(pk=member_a1.pk).update(left_on=date(2025, 1, 1))
+    assert _login(client, member_a1.user)["Location"] == "/"
+
+
+def test_users_not_on_a_roster_land_home(client, commune_officer_a, team_member_a1, viewer):
+    for user in (commune_officer_a, team_member_a1, viewer):
+        client.logout()
+        assert _login(client, user)["Location"] == "/", user
+
+
+def test_home_shows_a_member_the_way_to_log_a_visit(client, member_a1, commune_officer_a):
+    client.force_login(member_a1.user)
+    html = client.get("/").content.decode()
+    assert '<a class="button primary cta" href="/visits/log/">Ghi nhận lượt hỗ trợ</a>' in html
+    client.force_login(commune_officer_a)
+    assert "button primary cta" not in client.get("/").content.decode()
+
+
+# --- The logout warning -----------------------------------------------------------------------------------------
 
 
 def test_every_page_of_a_logged_in_user_loads_the_logout_warning(client, commune_officer_a):

@@ -162,7 +162,7 @@ def test_logging_out_on_any_page_warns_while_visits_wait_to_sync(
     page.on("dialog", on_dialog)
 
     # A member lands on the visit log (no ?next=); one visit waits, the server being out of reach for it.
-    _login(page, live_server.url, team_member_a1, "/visits/log/")
+    _login(page, live_server.url, team_member_a1)
     page.wait_for_url("**/visits/log/")
     page.wait_for_selector("#visit-log[data-ready='1']")
     page.route("**/api/v1/visits/bulk/", lambda route: route.abort())
@@ -170,13 +170,14 @@ def test_logging_out_on_any_page_warns_while_visits_wait_to_sync(
     _wait(page, "document.getElementById('vl-pending').dataset.count === '1'")
 
     # Another page: logging out asks first, with the count, in Vietnamese; "cancel" keeps the session.
-    page.goto(f"{live_server.url}/teams/")
+    page.goto(f"{live_server.url}/")
     page.click("form.logout button[type=submit]")
     _wait_for(page, lambda: len(dialogs) == 1)
     assert "Còn 1 lượt hỗ trợ chưa đồng bộ" in dialogs[0]
     page.wait_for_timeout(300)
-    assert page.url.endswith("/teams/") and page.locator("form.logout").count() == 1
-    _shot(page, "06-logout-warning-kept")
+    assert page.url == f"{live_server.url}/" and page.locator("form.logout").count() == 1
+    assert page.locator("a.cta[href='/visits/log/']").is_visible()  # home leads a member to the visit log
+    _shot(page, "06-home-member-logout-kept")
 
     # On the visit log itself: one prompt, not two.
     page.goto(f"{live_server.url}/visits/log/")
@@ -188,7 +189,7 @@ def test_logging_out_on_any_page_warns_while_visits_wait_to_sync(
 
     # "OK" logs out; the visit stays on the phone, tagged with its member.
     answer["accept"] = True
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/teams/")
     page.click("form.logout button[type=submit]")
     page.wait_for_url("**/login/")
     assert len(dialogs) == 3
