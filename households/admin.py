@@ -81,3 +81,6 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the log is the record the law asks for: nobody removes an entry

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import os
 import time
 import uuid
 from collections.abc import Iterable
@@ -148,7 +149,19 @@ def _cell(value) -> str:
 
 
 def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, params: dict | None = None) -> ExportLog:
+    """Log an export of personal data. Without ``area`` it is filed under the narrowest area holding all of the
+    user's assignments, so that the administrators of that area see it (the admin shows logs by scope)."""
+    if area is None:
+        area = _assignments_area(acting_user)
     return ExportLog.objects.create(user=acting_user, kind=kind, rows=rows, area=area, params=params or {})
+
+
+def _assignments_area(user) -> Area | None:
+    paths = [path for _role, path in scoping.role_paths(user)]
+    if not paths:
+        return None
+    common = os.path.commonprefix(paths)  # by characters: "/1/15/" and "/1/16/" give "/1/1"
+    return Area.objects.filter(path=common[: common.rfind("/") + 1]).first()
 
 
 @transaction.atomic

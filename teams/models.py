@@ -12,6 +12,8 @@ from areas.scoping import ScopedQuerySet
 # team leaders also keep their own team's roster.
 TEAM_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER)
 ROSTER_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+# A roster export holds personal data (SPEC.md §4): not for viewers or plain members.
+ROSTER_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 
 
 class TeamStatus(models.TextChoices):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,12 +16,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import scoping
 from areas.models import Area, Level
+from households.services import export_log
 from imports.base import workbook_bytes
 from members.models import Member
 from members.resources import MemberImport
 from teams import services
 from teams.forms import DissolveForm, TeamForm
-from teams.models import ROSTER_WRITERS, TEAM_WRITERS, Team
+from teams.models import ROSTER_EXPORTERS, ROSTER_WRITERS, TEAM_WRITERS, Team
 
 
 def form_errors(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
@@ -66,6 +68,7 @@ def team_list(request):
             "area": area,
             "communes": communes[:300],
             "can_found": request.user.is_superuser or bool(scoping.scope_paths(request.user, TEAM_WRITERS)),
+            "can_export": request.user.is_superuser or bool(scoping.scope_paths(request.user, ROSTER_EXPORTERS)),
         },
     )
 
@@ -146,17 +149,23 @@ def team_dissolve(request, pk: int):
 
 @login_required
 def roster_export(request):
-    """The roster of the user's scope (or of ``?area=``: a commune, a province…) in the import template's layout."""
-    members = Member.objects.for_user(request.user)
-    name = "danh-sach-thanh-vien"
+    """The roster of the user's scope (or of ``?area=``: a commune, a province…) in the import template's layout.
+
+    Personal data: only for the roles of ``ROSTER_EXPORTERS``, and logged."""
+    if not request.user.is_superuser and not scoping.scope_paths(request.user, ROSTER_EXPORTERS):
+        raise DjangoPermissionDenied(_("You are not allowed to export rosters."))
+    members = Member.objects.for_user(request.user, roles=ROSTER_EXPORTERS)
+    name, area = "danh-sach-thanh-vien", None
     if request.GET.get("area", "").isdigit():
-        area = get_object_or_404(Area.objects.for_user(request.user), pk=request.GET["area"])
+        area = get_object_or_404(Area.objects.for_user(request.user, roles=ROSTER_EXPORTERS), pk=request.GET["area"])
         members = members.filter(team__area__path__startswith=area.path)
         name += f"-{area.code or area.pk}"
     if request.GET.get("active") == "1":
         members = members.active()
     handler = MemberImport(acting_user=request.user)
-    content = workbook_bytes(handler.workbook(handler.export_rows(members)))
+    rows = list(handler.export_rows(members))
+    content = workbook_bytes(handler.workbook(rows))
+    export_log(acting_user=request.user, kind="roster_xlsx", rows=len(rows), area=area, params=dict(request.GET))
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

@@ -142,6 +142,38 @@ def test_the_export_of_officer_b_holds_none_of_commune_a(
     assert client.get("/teams/export.xlsx", {"area": commune_a.pk}).status_code == 404
 
 
+def test_roster_exports_are_for_officers_and_leaders_and_are_logged(
+    client, api, commune_officer_a, team_member_a1, viewer, province_admin, commune_a, hamlets
+):
+    from households.models import ExportLog
+
+    post(api(commune_officer_a), roster(commune_a, n=4))
+    for user in (team_member_a1, viewer):
+        client.force_login(user)
+        assert client.get("/teams/export.xlsx").status_code == 403
+    assert not ExportLog.objects.exists()
+    client.force_login(commune_officer_a)
+    assert client.get("/teams/export.xlsx", {"active": "1"}).status_code == 200
+    log = ExportLog.objects.get()
+    assert (log.user, log.kind, log.rows, log.area, log.params) == (
+        commune_officer_a,
+        "roster_xlsx",
+        4,
+        commune_a,
+        {"active": ["1"]},
+    )
+    from django.contrib.auth.models import Permission
+
+    province_admin.is_staff = True  # the administration, as a province's DIC staff are set up to use it
+    province_admin.save()
+    province_admin.user_permissions.add(*Permission.objects.filter(codename__in=["view_exportlog", "delete_exportlog"]))
+    client.force_login(province_admin)
+    page = client.get("/admin/households/exportlog/")
+    assert page.status_code == 200 and "roster_xlsx" in page.content.decode()
+    assert client.post(f"/admin/households/exportlog/{log.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ExportLog.objects.filter(pk=log.pk).exists()
+
+
 def test_formulas_in_an_uploaded_file_are_row_errors(api, commune_officer_a, commune_a, hamlets):
     rows = roster(commune_a, n=3)
     rows[1][3] = '=HYPERLINK("http://evil","bấm vào")'

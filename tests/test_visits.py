@@ -272,9 +272,7 @@ def test_visits_typed_before_a_member_left_still_sync(api, team_member_a1, membe
     results = client.post(BULK, {"visits": [on_the_day, after]}).json()["results"]
     assert [r["status"] for r in results] == ["created", "invalid"]
     assert results[1]["errors"] == {
-        "member": [
-            f"Thành viên này đã rời tổ ngày {left:%d/%m/%Y}: chỉ ghi nhận được các lượt hỗ trợ đến hết ngày đó."
-        ]
+        "member": [f"Thành viên này đã rời tổ ngày {left:%d/%m/%Y}: chỉ ghi nhận được các lượt hỗ trợ đến hết ngày đó."]
     }
     assert Visit.objects.filter(member=member_a1).count() == 2
 
