@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from areas.models import Area, Level
 from areas.scoping import path_q, scope_paths
 from households import services
 from households.models import ActivityType, ExportLog, Household, Visit, VisitActivity
@@ -32,6 +33,20 @@ class HouseholdAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         self._request = request
         return super().get_queryset(request).select_related("area").for_user(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "area":  # a hamlet the user may write households in, like the API
+            kwargs["queryset"] = Area.objects.filter(level=Level.HAMLET).for_user(
+                request.user, roles=services.HOUSEHOLD_WRITERS
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The consent rule of the API: unticking consent erases the phone, ticking it records when.
+        stored = Household.objects.get(pk=obj.pk) if change else None
+        for name, value in services.household_consent({"consent_given": obj.consent_given}, stored).items():
+            setattr(obj, name, value)
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="phone")
     def masked_phone(self, obj):

@@ -56,7 +56,7 @@ CHANNELS = frozenset(Channel.values)  # the codes, for membership tests on the h
 # --- Households ---------------------------------------------------------------------------------------------
 
 
-def _household_consent(fields: dict, instance: Household | None) -> dict:
+def household_consent(fields: dict, instance: Household | None) -> dict:
     """Apply the consent rule: a phone only with consent; withdrawing consent erases the phone."""
     consent = fields.get("consent_given", instance.consent_given if instance else False)
     phone = fields.get("phone", instance.phone if instance else "")
@@ -84,7 +84,7 @@ def household_create(*, acting_user, area: Area, code: str, head_name: str, **fi
     code = code.strip()
     if Household.objects.filter(area=area, code=code).exists():
         raise ValidationError({"code": [_("This hamlet already has a household with this code.")]})
-    fields = _household_consent(fields, None)
+    fields = household_consent(fields, None)
     return Household.objects.create(area=area, code=code, head_name=head_name.strip(), **fields)
 
 
@@ -98,7 +98,7 @@ def household_update(*, acting_user, household: Household, **fields) -> Househol
     code = fields.get("code", household.code)
     if Household.objects.filter(area=area, code=code).exclude(pk=household.pk).exists():
         raise ValidationError({"code": [_("This hamlet already has a household with this code.")]})
-    fields = _household_consent(fields, household)
+    fields = household_consent(fields, household)
     for name, value in fields.items():
         setattr(household, name, value)
     household.save()
