@@ -14,7 +14,7 @@ from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v3"
+OFFLINE_VERSION = "v4"
 
 
 @login_required
@@ -57,6 +57,10 @@ def _page_strings() -> dict[str, str]:
         "exported": _("%(n)s visits saved to a file."),
         "imported": _("%(n)s visits loaded from the file."),
         "badFile": _("This file does not hold visits from the portal."),
+        "otherUser": _(
+            "This file holds the visits of the account %(user)s. Only that account may load them, so none were "
+            "loaded: log in as %(user)s to sync them."
+        ),
         "visits": _("visits"),
         "households": _("households"),
         "nothingYet": _("Nothing yet."),

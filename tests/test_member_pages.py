@@ -77,3 +77,12 @@ def test_the_login_page_has_no_logout_warning(client):
 
 def test_the_service_worker_keeps_the_logout_warning_for_offline_use(client):
     assert "households/logout_guard.js" in client.get("/sw.js").content.decode()
+
+
+# --- Files of waiting visits ------------------------------------------------------------------------------------
+
+
+def test_the_visit_log_can_tell_in_vietnamese_that_a_file_belongs_to_another_account(client, member_a1):
+    client.force_login(member_a1.user)
+    strings = client.get("/visits/log/").context["strings"]  # handed to the script as JSON
+    assert strings["otherUser"].startswith("Tệp này chứa các lượt hỗ trợ của tài khoản %(user)s.")

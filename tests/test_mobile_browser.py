@@ -5,8 +5,10 @@ Log a visit online; go offline, log two visits, come back online: they are synce
 of the screens go to /tmp/shots/ for a look by eye.
 """
 
+import json
 import os
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,48 @@ def _wait_for(page, condition, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         page.wait_for_timeout(50)
+
+
+def _visits_file(username: str, household, client_uuid: str) -> dict:
+    payload = {
+        "client_uuid": client_uuid, "household": household.pk, "date": "2025-03-01", "channel": "door_to_door",
+        "activities": [{"type": "cybersafety", "quantity": 1}], "note": "",
+    }  # fmt: skip
+    row = {
+        "client_uuid": client_uuid, "user": username, "payload": payload, "status": "pending", "created": 1,
+        "label": household.code, "summary": "",
+    }  # fmt: skip
+    content = json.dumps({"kind": "cnscd-visits", "user": username, "saved": "2025-03-01T08:00:00Z", "visits": [row]})
+    return {"name": "luot-ho-tro.json", "mimeType": "application/json", "buffer": content.encode()}
+
+
+def test_a_file_of_waiting_visits_saved_by_another_user_is_refused(
+    live_server, browser_context, team_member_a1, member_a1, household_a1
+):
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+
+    # Saved by someone else on this phone: refused, nothing queued, nothing sent in this member's name.
+    page.set_input_files("#vl-import", files=[_visits_file("to.vien.khac", household_a1, str(uuid.uuid4()))])
+    _wait(page, "document.getElementById('vl-flash').classList.contains('is-error')")
+    assert page.inner_text("#vl-flash") == (
+        "Tệp này chứa các lượt hỗ trợ của tài khoản to.vien.khac. Chỉ tài khoản đó mới được nạp các lượt này, "
+        "nên không lượt nào được nạp: hãy đăng nhập bằng tài khoản to.vien.khac để đồng bộ."
+    )
+    page.wait_for_timeout(500)
+    assert _pending(page) == "0" and page.locator(".vl-q").count() == 0
+    assert Visit.objects.count() == 0
+    page.locator("#vl-flash").scroll_into_view_if_needed()
+    _shot(page, "07-file-of-another-user-refused")
+
+    # Saved by this member: loaded and synced as before.
+    mine = str(uuid.uuid4())
+    page.set_input_files("#vl-import", files=[_visits_file(team_member_a1.username, household_a1, mine)])
+    page.wait_for_selector(f".vl-q[data-uuid='{mine}'][data-status='created']")
+    assert Visit.objects.get().client_uuid == uuid.UUID(mine)
+    assert Visit.objects.get().member == member_a1
+    assert errors == []

@@ -420,7 +420,13 @@
     if (!file) return;
     file.text().then(function (text) {
       var data = JSON.parse(text);
-      if (!data || data.kind !== "cnscd-visits" || !Array.isArray(data.visits)) throw new Error("bad");
+      if (!data || data.kind !== "cnscd-visits" || !Array.isArray(data.visits) || !data.user) throw new Error("bad");
+      // The visits are sent in the name of whoever is logged in: never credit another member's visits to this one.
+      var owners = data.visits.filter(function (r) { return r && r.user; }).map(function (r) { return r.user; });
+      if (data.user !== USER || owners.some(function (u) { return u !== USER; })) {
+        flash(T.otherUser.split("%(user)s").join(String(data.user)), true);
+        return null;
+      }
       return getAll("queue").then(function (existing) {
         var known = {};
         existing.forEach(function (r) { known[r.client_uuid] = true; });
