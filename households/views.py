@@ -1,20 +1,24 @@
 """Pages: the mobile visit log (works offline), its service worker and manifest, the printable checklist."""
 
 import json
+import re
+import unicodedata
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from areas import scoping
 from areas.models import Area, Level
 from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v4"
+OFFLINE_VERSION = "v5"
 
 
 @login_required
@@ -101,21 +105,73 @@ def manifest(request):
     )
 
 
+# The checklist holds households' names and addresses: for the roles that work with households, not for viewers
+# (dashboards and reports only, SPEC §2). A viewer who also holds another role gets the checklists of that scope.
+CHECKLIST_ROLES = tuple(role for role in scoping.ALL_ROLES if role != scoping.VIEWER)
+CHECKLIST_PAGE_SIZE = 50
+
+
+def checklist_allowed(user) -> bool:
+    """Whether ``user`` may print household checklists (of some hamlet of their scope)."""
+    return user.is_superuser or bool(scoping.scope_paths(user, CHECKLIST_ROLES))
+
+
+def _checklist_hamlets(user):
+    return Area.objects.for_user(user, roles=CHECKLIST_ROLES).filter(level=Level.HAMLET)
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics ("Ấp Đông" -> "ap dong"), so that a search typed without them matches."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    return "".join(char for char in text if not unicodedata.combining(char))
+
+
+def _sort_key(folded: str) -> list:
+    """Numbers in names sort as numbers: "to 2" before "to 10"."""
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", folded)]
+
+
 @login_required
 def household_checklist_pick(request):
-    hamlets = Area.objects.for_user(request.user).filter(level=Level.HAMLET).select_related("parent").current()
-    return render(request, "households/checklist_pick.html", {"hamlets": hamlets[:500]})
+    """Pick a hamlet of the user's scope by commune and/or by name (typed with or without diacritics), a page at a
+    time: a province holds thousands of hamlets. Names are sorted here, as a reader of Vietnamese expects ("Đông"
+    beside "Dong", "Tổ 2" before "Tổ 10"), which the database's collation does not promise."""
+    if not checklist_allowed(request.user):
+        return render(request, "403.html", status=403)
+    hamlets = _checklist_hamlets(request.user).current()
+    communes = sorted(
+        Area.objects.filter(pk__in=hamlets.values("parent_id")), key=lambda c: (_sort_key(_fold(c.name)), c.pk)
+    )
+    commune = next((c for c in communes if str(c.pk) == request.GET.get("commune")), None)
+    if commune:
+        hamlets = hamlets.filter(parent=commune)
+    rows = [(_fold(parent), _fold(name), pk) for pk, name, parent in hamlets.values_list("pk", "name", "parent__name")]
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        words = _fold(query).split()
+        rows = [row for row in rows if all(w in f"{row[1]} {row[0]}" for w in words)]
+    rows.sort(key=lambda row: (_sort_key(row[0]), _sort_key(row[1]), row[2]))
+    page = Paginator([row[2] for row in rows], CHECKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    by_pk = Area.objects.select_related("parent").in_bulk(page.object_list)
+    page.object_list = [by_pk[pk] for pk in page.object_list]
+    return render(
+        request,
+        "households/checklist_pick.html",
+        {"page": page, "communes": communes if len(communes) > 1 else [], "commune": commune, "query": query},
+    )
 
 
 @login_required
 def household_checklist(request, hamlet_id: int):
     """A4 checklist of a hamlet's households and what each still lacks. Names and addresses: logged."""
-    hamlet = (
-        Area.objects.for_user(request.user).filter(level=Level.HAMLET, pk=hamlet_id).select_related("parent").first()
-    )
+    if not checklist_allowed(request.user):
+        return render(request, "403.html", status=403)
+    hamlet = _checklist_hamlets(request.user).filter(pk=hamlet_id).select_related("parent").first()
     if hamlet is None:
         raise Http404(_("No such hamlet in your area."))
-    households = list(Household.objects.for_user(request.user).filter(area=hamlet).order_by("code"))
+    households = list(
+        Household.objects.for_user(request.user, roles=CHECKLIST_ROLES).filter(area=hamlet).order_by("code")
+    )
     flags = list(HouseholdFlag)
     for household in households:
         household.checks = [getattr(household, flag.value) for flag in flags]

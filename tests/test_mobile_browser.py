@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
+from areas import services as area_services
 from households.models import Visit
 from tests.conftest import PASSWORD
 from tests.test_households import _household, _real_units, household_a1, member_a1, team_a1  # noqa: F401
@@ -266,3 +267,27 @@ def test_a_file_of_waiting_visits_saved_by_another_user_is_refused(
     assert Visit.objects.get().client_uuid == uuid.UUID(mine)
     assert Visit.objects.get().member == member_a1
     assert errors == []
+
+
+def test_a_commune_officer_finds_a_hamlet_checklist_from_the_menu(
+    live_server, browser_context, commune_officer_a, commune_a, hamlet_a1, household_a1
+):
+    for i in range(1, 13):
+        _household(hamlet_a1, f"A1-1{i:02d}")
+    for name in ("Ấp Đông Hòa", "Ấp Tây Hòa", "Khu phố 3", "Khu phố 10"):
+        area_services.hamlet_create(parent=commune_a, name=name, kind="Ấp")
+    page = browser_context.new_page()
+    _login(page, live_server.url, commune_officer_a)
+    page.wait_for_url(f"{live_server.url}/")
+    page.click("nav a[href='/households/checklist/']")
+    page.wait_for_url("**/households/checklist/")
+    _shot(page, "08-checklist-pick")
+    page.fill("#q", "a1")
+    page.click("form.checklist-filter button[type=submit]")
+    page.wait_for_url("**q=a1**")
+    assert page.locator("main .list li a").all_inner_texts() == ["Ấp A1"]
+    _shot(page, "09-checklist-search")
+    page.click("text=Ấp A1")
+    page.wait_for_selector(".checklist-table")
+    assert "Chủ hộ A1-001" in page.inner_text(".checklist-table")
+    _shot(page, "10-checklist")
