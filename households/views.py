@@ -18,7 +18,7 @@ from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v5"
+OFFLINE_VERSION = "v6"
 
 
 @login_required
@@ -51,6 +51,7 @@ def _page_strings() -> dict[str, str]:
         "chooseHousehold": _('Choose a household, or tick "not for one household".'),
         "chooseActivity": _("Tick at least one activity."),
         "futureDate": _("The date cannot be in the future."),
+        "noteNeeded": _("Say in the note what help was given for: %(n)s."),
         "noMatch": _("No household matches."),
         "householdsCached": _("%(n)s households on this phone"),
         "moreResults": _("Type more to narrow the list (%(n)s matches)."),

@@ -38,12 +38,12 @@ def ensure_units() -> None:
     from households.models import ActivityType
 
     if not ActivityType.objects.exists():
-        for module in (
-            "households.migrations.0002_activity_catalogue",
-            "reports.migrations.0002_dirty_triggers_and_catalogue",
+        for module, function in (
+            ("households.migrations.0002_activity_catalogue", "load"),
+            ("households.migrations.0006_activity_requires_note", "other_needs_a_note"),
+            ("reports.migrations.0002_dirty_triggers_and_catalogue", "create_catalogue"),
         ):
-            migration = importlib.import_module(module)
-            (migration.create_catalogue if hasattr(migration, "create_catalogue") else migration.load)(apps, None)
+            getattr(importlib.import_module(module), function)(apps, None)
         household_services.activity_types_forget()
 
 

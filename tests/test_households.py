@@ -1,30 +1,23 @@
 """Households through the API: scope, masking, consent, derived digital status, audit, checklist, export log."""
 
-import importlib
-import os
 from datetime import date
 
 import pytest
 from django.apps import apps
-from django.apps import apps as django_apps
-from django.core.management import call_command
 
 from accounts.models import Role, RoleAssignment
 from areas.models import Area
 from households import services
-from households.models import ActivityType, ExportLog, Household
+from households.models import ExportLog, Household
 from members.models import Member
 from teams.models import Team
-from tests.conftest import _user
+from tests.conftest import _user, ensure_units
 
 
 @pytest.fixture(autouse=True)
 def _real_units(db):
-    """A transactional test elsewhere may have flushed the units loaded at session start: load them again."""
-    if not Area.objects.exists():
-        call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
-    if not ActivityType.objects.exists():  # the catalogue comes from a data migration, flushed likewise
-        importlib.import_module("households.migrations.0002_activity_catalogue").load(django_apps, None)
+    """A transactional test elsewhere may have flushed the units and catalogues loaded at session start."""
+    ensure_units()
     services.activity_types_forget()
 
 

@@ -149,6 +149,23 @@ def _databases(page) -> list[str]:
     return page.evaluate("() => indexedDB.databases().then((all) => all.map((d) => d.name))")
 
 
+def test_other_help_without_a_note_is_stopped_on_the_phone(
+    live_server, browser_context, team_member_a1, member_a1, household_a1
+):
+    page = browser_context.new_page()
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    _log(page, household_a1, {"other": 1})
+    assert page.inner_text("#vl-error") == "Ghi rõ trong phần ghi chú đã hỗ trợ gì cho: Nội dung khác."
+    assert _pending(page) == "0" and page.locator(".vl-q").count() == 0
+    _shot(page, "07-other-needs-a-note")
+    page.fill("#vl-note", "Cài ứng dụng Zalo cho cả nhà")
+    page.click("#vl-save")
+    page.wait_for_selector(".vl-q[data-status='created']")
+    assert Visit.objects.get().note == "Cài ứng dụng Zalo cho cả nhà"
+
+
 def test_logging_out_on_any_page_warns_while_visits_wait_to_sync(
     live_server, browser_context, team_member_a1, member_a1, household_a1
 ):

@@ -368,6 +368,12 @@
     var activities = state.types.filter(function (t) { return (state.quantities[t.code] || 0) > 0; })
       .map(function (t) { return { type: t.code, quantity: state.quantities[t.code] }; });
     if (!activities.length) { showError(T.chooseActivity); return; }
+    var vague = state.types.filter(function (t) { return t.requires_note && (state.quantities[t.code] || 0) > 0; });
+    if (vague.length && !$("vl-note").value.trim()) {
+      showError(fmt(T.noteNeeded, vague.map(function (t) { return t.name; }).join(", ")));
+      $("vl-note").focus();
+      return;
+    }
     var date = $("vl-date").value || today();
     if (date > today()) { showError(T.futureDate); return; }
     var payload = {
