@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, ProtectedError, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -44,7 +44,7 @@ class HouseholdViewSet(ScopedModelViewSet):
     serializer_class = HouseholdSerializer
     filterset_class = HouseholdFilter
     read_roles = services.HOUSEHOLD_READERS
-    read_denied = _lazy("Households hold personal data: your role does not give access to them.")
+    read_denied = gettext_lazy("Households hold personal data: your role does not give access to them.")
     write_roles = services.HOUSEHOLD_WRITERS
 
     def create(self, request, *args, **kwargs):
@@ -127,7 +127,7 @@ class VisitViewSet(
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     read_roles = services.HOUSEHOLD_READERS
-    read_denied = _lazy("Visits hold personal data: your role does not give access to them.")
+    read_denied = gettext_lazy("Visits hold personal data: your role does not give access to them.")
     write_roles = services.VISIT_DELEGATES
 
     @extend_schema(
