@@ -12,7 +12,8 @@ class ScopedViewSetMixin:
     """Restricts every queryset to the requesting user's scope.
 
     ``queryset`` must be a ``ScopedQuerySet`` (areas.scoping). Reads see the user's scope for ``read_roles``
-    (default: every role), and a user holding none of them is refused (403) with ``read_denied``; writes
+    (default: every role); a user holding none of them is refused lists and creations (403, ``read_denied``)
+    and finds no object (404, as for any object outside a scope: existence never leaks); writes
     (update, partial_update, destroy and custom write actions) look the object up in the read scope — so an
     object outside it is a 404 — and then demand the write rights of ``write_roles`` on it, else 403.
     """
@@ -25,7 +26,12 @@ class ScopedViewSetMixin:
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         user = request.user
-        if self.read_roles is not None and not user.is_superuser and not scoping.scope_paths(user, self.read_roles):
+        if (
+            self.read_roles is not None
+            and not getattr(self, "detail", False)
+            and not user.is_superuser
+            and not scoping.scope_paths(user, self.read_roles)
+        ):
             raise PermissionDenied(self.read_denied or None)
 
     def get_queryset(self) -> QuerySet:

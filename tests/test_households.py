@@ -199,10 +199,12 @@ def test_province_staff_see_the_phone_masked(api, province_admin, household_a1):
 
 def test_viewers_read_neither_households_nor_visits(api, viewer, household_a1):
     client = api(viewer)
-    for url in (URL, f"{URL}{household_a1.pk}/", f"{URL}export/", "/api/v1/visits/"):
-        response = client.get(url)
-        assert response.status_code == 403, url
+    for url in (URL, f"{URL}export/", "/api/v1/visits/"):
+        assert client.get(url).status_code == 403, url
     assert "dữ liệu cá nhân" in client.get(URL).json()["detail"]
+    # An object answers as one outside the scope does, so its existence does not leak.
+    assert client.get(f"{URL}{household_a1.pk}/").status_code == 404
+    assert client.patch(f"{URL}{household_a1.pk}/", {"size": 9}).status_code == 404
 
 
 def test_province_staff_can_send_a_household_back_with_its_masked_phone(api, province_admin, household_a1):
