@@ -289,15 +289,18 @@ def visit_check(
     types = activity_types() if types is None else types
     if member is None:
         error("member", _("You are not on the roster of an active team, so you cannot log visits."))
-    elif member.left_on is not None and (date is None or date > member.left_on):
-        # A visit typed (perhaps offline) while the member was still on the team is theirs to sync.
-        error(
-            "member",
-            _("This member left the team on %(date)s: only visits up to that day can be logged in their name.")
-            % {"date": member.left_on.strftime("%d/%m/%Y")},
-        )
     elif member.user_id != acting_user.pk and not scoping.area_in_scope(acting_user, member.team.area, VISIT_DELEGATES):
         error("member", _("You can only log your own visits."))
+    elif member.left_on is not None and member.user_id != acting_user.pk:
+        error("member", _("This member has left the team."))
+    elif member.left_on is not None and (date is None or date >= member.left_on):
+        # A visit the member typed (perhaps offline) while still on the team is theirs to sync. ``left_on`` is the
+        # first day off the roster, as the rollup counts it.
+        error(
+            "member",
+            _("You left the team on %(date)s: only visits from before that day can be logged.")
+            % {"date": member.left_on.strftime("%d/%m/%Y")},
+        )
     team = member.team if member is not None else None
 
     if channel not in CHANNELS:
@@ -569,13 +572,18 @@ def _lookup_statement(kind: str) -> str:
 def _own_member_for(item: dict, active: list[Member], former: list[Member], place: Area | None) -> Member | None:
     """The user's own roster entry a visit is logged under when it names no member: one on the visit's team (if it
     names one) and on the roster on the visit's date — an active entry, else one that ended on or after that date
-    (a visit typed offline before the member left) — preferring a team whose area holds the visit's place. With
-    none, the entry that ended last (``visit_check`` then refuses the visit with the day the member left)."""
+    (a visit typed offline before the member left) — preferring a team whose area holds the visit's place and an
+    entry that had begun by that date. With none, the entry that ended last (``visit_check`` then refuses the visit
+    with the day the member left)."""
     day, team_id = item.get("date"), item.get("team")
     candidates = [m for m in active if team_id in (None, m.team_id)]
-    candidates += [m for m in former if team_id in (None, m.team_id) and day is not None and day <= m.left_on]
-    if place is not None:
-        candidates.sort(key=lambda m: not place.path.startswith(m.team.area.path))  # stable: active entries first
+    candidates += [m for m in former if team_id in (None, m.team_id) and day is not None and day < m.left_on]
+
+    def fit(member: Member) -> tuple[bool, bool]:  # False sorts first; the sort is stable: active entries first
+        began = member.joined_on is None or day is None or member.joined_on <= day
+        return (place is not None and not place.path.startswith(member.team.area.path), not began)
+
+    candidates.sort(key=fit)
     if not candidates:  # the latest ended entry, so that the refusal says when the member left
         candidates = sorted((m for m in former if team_id in (None, m.team_id)), key=lambda m: m.left_on, reverse=True)
     return candidates[0] if candidates else None
@@ -594,7 +602,7 @@ def _ids(values: set) -> list[int]:
 
 
 def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
-    """Turn the ids of shape-valid items into objects, with one to three prepared statements sent together.
+    """Turn the ids of shape-valid items into objects, with up to four prepared statements sent together.
 
     Households, areas and members are looked up inside the user's scope for logging visits, so an id outside
     it reads exactly like an id that does not exist. Each result is either the keyword arguments of

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Role, RoleAssignment, User
 from households.models import ActivityType, Household, Visit, VisitActivity
 from members.models import Member
 from teams.models import Team
@@ -260,21 +261,41 @@ def test_a_member_who_left_cannot_log(api, team_member_a1, member_a1, household_
 
 
 def test_visits_typed_before_a_member_left_still_sync(api, team_member_a1, member_a1, household_a1):
-    left = timezone.localdate() - timedelta(days=3)
+    left = timezone.localdate() - timedelta(days=3)  # the first day off the roster
     Member.objects.filter(pk=member_a1.pk).update(left_on=left)
     client = api(team_member_a1)
     before = visit(household_a1, date=(left - timedelta(days=1)).isoformat())
+    still_on = visit(household_a1, date=(left - timedelta(days=2)).isoformat())
     on_the_day = visit(household_a1, date=left.isoformat())
-    after = visit(household_a1, date=(left + timedelta(days=1)).isoformat())
     response = client.post(URL, before)
     assert response.status_code == 201, response.json()
     assert response.json()["member"] == member_a1.pk
-    results = client.post(BULK, {"visits": [on_the_day, after]}).json()["results"]
+    results = client.post(BULK, {"visits": [still_on, on_the_day]}).json()["results"]
     assert [r["status"] for r in results] == ["created", "invalid"]
     assert results[1]["errors"] == {
-        "member": [f"Thành viên này đã rời tổ ngày {left:%d/%m/%Y}: chỉ ghi nhận được các lượt hỗ trợ đến hết ngày đó."]
+        "member": [f"Bạn đã rời tổ ngày {left:%d/%m/%Y}: chỉ ghi nhận được các lượt hỗ trợ trước ngày đó."]
     }
     assert Visit.objects.filter(member=member_a1).count() == 2
+
+
+def test_nobody_else_logs_visits_in_the_name_of_a_member_who_left(
+    api, team_leader_a1, team_member_a1, leader_member_a1, member_a1, household_a1
+):
+    left = timezone.localdate() - timedelta(days=3)
+    Member.objects.filter(pk=member_a1.pk).update(left_on=left)
+    earlier = (left - timedelta(days=30)).isoformat()
+    response = api(team_leader_a1).post(URL, visit(household_a1, member=member_a1.pk, date=earlier))
+    assert response.status_code == 400
+    assert response.json() == {"member": ["Thành viên này đã rời tổ."]}
+    # Another member naming them learns nothing of when they left.
+    other = User.objects.create_user(username="to.vien.khac", password="x")
+    RoleAssignment.objects.create(user=other, role=Role.TEAM_MEMBER, area=member_a1.team.area)
+    Member.objects.create(
+        team=member_a1.team, user=other, full_name="Trần Thị Khác", gender="female", organization="other"
+    )
+    response = api(other).post(URL, visit(household_a1, member=member_a1.pk, date=earlier))
+    assert response.json()["member"] == ["Bạn chỉ có thể ghi nhận lượt hỗ trợ của chính mình."]
+    assert not Visit.objects.exists()
 
 
 def test_anonymous_clients_get_401(anonymous):
