@@ -33,6 +33,10 @@ ALL_ROLES = tuple(ROLE_RANK)
 # Who may write what (callers pass these as ``roles=``).
 AREA_WRITERS = (PROVINCE_ADMIN, COMMUNE_OFFICER)
 USER_MANAGERS = (PROVINCE_ADMIN, COMMUNE_OFFICER)
+# Exports of personal data (rosters, households, checklists printed for the rounds: SPEC.md §4) and who reads
+# their log. Viewers see dashboards and reports only; team members log visits.
+PERSONAL_DATA_EXPORTERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER, TEAM_LEADER)
+EXPORT_LOG_READERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER)
 
 
 def _minimal(paths: Iterable[str]) -> list[str]:

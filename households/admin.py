@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from areas.models import Area, Level
-from areas.scoping import path_q, scope_paths
+from areas.scoping import EXPORT_LOG_READERS, path_q, scope_paths
 from households import services
 from households.models import ActivityType, ExportLog, Household, Visit, VisitActivity
 
@@ -32,7 +32,12 @@ class HouseholdAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         self._request = request
-        return super().get_queryset(request).select_related("area").for_user(request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("area")
+            .for_user(request.user, roles=services.HOUSEHOLD_READERS)
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "area":  # a hamlet the user may write households in, like the API
@@ -72,7 +77,10 @@ class VisitAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request).select_related("household", "area", "team", "member").for_user(request.user)
+            super()
+            .get_queryset(request)
+            .select_related("household", "area", "team", "member")
+            .for_user(request.user, roles=services.HOUSEHOLD_READERS)
         )
 
     def has_add_permission(self, request):
@@ -89,7 +97,7 @@ class ExportLogAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request).select_related("user", "area")
         if request.user.is_superuser:
             return qs
-        return qs.filter(path_q("area__path", scope_paths(request.user)))
+        return qs.filter(path_q("area__path", scope_paths(request.user, EXPORT_LOG_READERS)))
 
     def has_add_permission(self, request):
         return False

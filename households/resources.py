@@ -433,9 +433,11 @@ class HouseholdImport(ImportHandler):
             ]
 
 
-def households_export_xlsx(*, acting_user, households, params: dict) -> tuple[bytes, int]:
+def households_export_xlsx(*, acting_user, households, params: dict, area=None) -> tuple[bytes, int]:
     """``households`` (already scoped) as an .xlsx in the import template's layout; the export is logged."""
     handler = HouseholdImport(acting_user=acting_user)
     content = workbook_bytes(handler.workbook(handler.export_rows(households)))
-    services.export_log(acting_user=acting_user, kind="households_xlsx", rows=handler.exported, params=params)
+    services.export_log(
+        acting_user=acting_user, kind="households_xlsx", rows=handler.exported, area=area, params=params
+    )
     return content, handler.exported

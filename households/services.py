@@ -44,7 +44,7 @@ HOUSEHOLD_READERS = (
 HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 # Full phones: commune officers and teams of the household's commune (SPEC.md §4); everyone else sees them masked.
 PHONE_READERS = (scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
-HOUSEHOLD_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+HOUSEHOLD_EXPORTERS = scoping.PERSONAL_DATA_EXPORTERS
 VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
 # Who may log a visit in another member's name (their team lying in their scope).
 VISIT_DELEGATES = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
@@ -148,24 +148,28 @@ def _cell(value) -> str:
     return neutralise("" if value is None else str(value))
 
 
-def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, params: dict | None = None) -> ExportLog:
-    """Log an export of personal data. Without ``area`` it is filed under the narrowest area holding all of the
-    user's assignments, so that the administrators of that area see it (the admin shows logs by scope)."""
-    if area is None:
-        area = _assignments_area(acting_user)
-    return ExportLog.objects.create(user=acting_user, kind=kind, rows=rows, area=area, params=params or {})
+def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, params: dict | None = None) -> None:
+    """Log an export of personal data under ``area``, what was exported (a hamlet's checklist, a filtered area).
+
+    Without it the log is filed under the narrowest area holding the user's scope for exporting — one entry per
+    area of that scope when it spans provinces — so that the administrators of that area see it (the
+    administration lists logs by scope).
+    """
+    areas = [area] if area is not None else _export_scope_areas(acting_user)
+    ExportLog.objects.bulk_create(
+        ExportLog(user=acting_user, kind=kind, rows=rows, area=where, params=params or {}) for where in areas or [None]
+    )
 
 
-def _assignments_area(user) -> Area | None:
-    paths = [path for _role, path in scoping.role_paths(user)]
-    if not paths:
-        return None
-    common = os.path.commonprefix(paths)  # by characters: "/1/15/" and "/1/16/" give "/1/1"
-    return Area.objects.filter(path=common[: common.rfind("/") + 1]).first()
+def _export_scope_areas(user) -> list[Area]:
+    paths = scoping.scope_paths(user, scoping.PERSONAL_DATA_EXPORTERS)
+    common = os.path.commonprefix(paths) if paths else ""  # by characters: "/1/15/" and "/1/16/" give "/1/1"
+    common = common[: common.rfind("/") + 1]
+    return list(Area.objects.filter(path__in=[common] if common.count("/") > 1 else paths))
 
 
 @transaction.atomic
-def households_export_csv(*, acting_user, households, params: dict) -> tuple[str, int]:
+def households_export_csv(*, acting_user, households, params: dict, area: Area | None = None) -> tuple[str, int]:
     """CSV of ``households`` (already scoped), phones masked as the API shows them; the export is logged."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
@@ -183,7 +187,7 @@ def households_export_csv(*, acting_user, households, params: dict) -> tuple[str
              h.has_vneid]
         )  # fmt: skip
         rows += 1
-    export_log(acting_user=acting_user, kind="households_csv", rows=rows, params=params)
+    export_log(acting_user=acting_user, kind="households_csv", rows=rows, area=area, params=params)
     return buffer.getvalue(), rows
 
 

@@ -18,7 +18,7 @@ from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v6"
+OFFLINE_VERSION = "v7"
 
 
 @login_required
@@ -79,6 +79,7 @@ def service_worker(request):
     assets = [
         "/visits/log/",
         static("css/portal.css"),
+        static("vendor/htmx.min.js"),
         static("households/visit_log.js"),
         static("households/logout_guard.js"),
         static("households/visit_log.css"),
@@ -108,7 +109,7 @@ def manifest(request):
 
 # The checklist holds households' names and addresses: for the roles that work with households, not for viewers
 # (dashboards and reports only, SPEC §2). A viewer who also holds another role gets the checklists of that scope.
-CHECKLIST_ROLES = tuple(role for role in scoping.ALL_ROLES if role != scoping.VIEWER)
+CHECKLIST_ROLES = services.HOUSEHOLD_READERS
 CHECKLIST_PAGE_SIZE = 50
 
 

@@ -13,7 +13,7 @@ from areas.scoping import ScopedQuerySet
 TEAM_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER)
 ROSTER_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
 # A roster export holds personal data (SPEC.md §4): not for viewers or plain members.
-ROSTER_EXPORTERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+ROSTER_EXPORTERS = scoping.PERSONAL_DATA_EXPORTERS
 
 
 class TeamStatus(models.TextChoices):

@@ -223,6 +223,11 @@ def test_province_staff_can_send_a_household_back_with_its_masked_phone(api, pro
     ]
     household_a1.refresh_from_db()
     assert household_a1.phone == "0912345623"
+    # Withdrawing consent with the masked phone sent back erases the number, as the consent rule says.
+    response = client.put(f"{URL}{household_a1.pk}/", {**data, "consent_given": False}, format="json")
+    assert response.status_code == 200, response.json()
+    household_a1.refresh_from_db()
+    assert (household_a1.consent_given, household_a1.phone) == (False, "")
 
 
 def test_api_errors_are_in_vietnamese(api, team_leader_a1, hamlet_a1):
@@ -318,6 +323,44 @@ def test_the_csv_export_neutralises_formulas_masks_phones_and_is_logged(api, pro
     assert "'=HYPERLINK(1)" in text
     assert "09******23" in text and "0912345623" not in text
     assert ExportLog.objects.get().rows == 1
+
+
+def test_an_export_holds_only_the_scope_the_user_may_export_and_is_logged_where_its_admins_see_it(
+    api, team_leader_a1, hamlet_a1, hamlet_b1, commune_a, household_a1
+):
+    _household(hamlet_b1, "B1-001")
+    RoleAssignment.objects.create(user=team_leader_a1, role=Role.TEAM_MEMBER, area=hamlet_b1)  # reads B1 too
+    client = api(team_leader_a1)
+    assert client.get(URL).json()["count"] == 2
+    text = client.get(f"{URL}export/").content.decode("utf-8-sig")
+    assert "A1-001" in text and "B1-001" not in text
+    assert ExportLog.objects.get().area == hamlet_a1  # the leader's exporting scope
+    ExportLog.objects.all().delete()
+    client.get(f"{URL}export-xlsx/", {"area": hamlet_a1.pk})
+    assert ExportLog.objects.get().area == hamlet_a1  # the area filtered on
+
+
+def test_export_logs_of_a_user_in_two_trees_are_filed_in_each(api, legacy_province, commune_a, household_a1):
+    user = _user("can.bo.hai.noi", Role.COMMUNE_OFFICER, commune_a)
+    RoleAssignment.objects.create(user=user, role=Role.PROVINCE_ADMIN, area=legacy_province)  # another root
+    assert api(user).get(f"{URL}export/").status_code == 200
+    assert sorted(log.area_id for log in ExportLog.objects.all()) == sorted([commune_a.pk, legacy_province.pk])
+
+
+def test_the_administration_keeps_viewers_and_members_from_personal_data(client, viewer, team_member_a1, household_a1):
+    from django.contrib.auth.models import Permission
+
+    rights = Permission.objects.filter(codename__in=["view_household", "view_visit", "view_exportlog"])
+    for user in (viewer, team_member_a1):
+        user.is_staff = True
+        user.save()
+        user.user_permissions.add(*rights)
+    ExportLog.objects.create(user=team_member_a1, kind="household_checklist", rows=1, area=household_a1.area)
+    client.force_login(viewer)
+    assert "A1-001" not in client.get("/admin/households/household/").content.decode()
+    assert client.get(f"/admin/households/household/{household_a1.pk}/change/").status_code == 302  # not found
+    client.force_login(team_member_a1)
+    assert "household_checklist" not in client.get("/admin/households/exportlog/").content.decode()
 
 
 def test_a_team_member_cannot_export(api, team_member_a1, hamlet_a1):

@@ -2,6 +2,8 @@
 """Pages around the visit log, through HTTP: where a login lands, the home page's link to the visit log, the
 logout warning's script on every page."""
 
+import json
+import re
 from datetime import date
 
 import pytest
@@ -75,8 +77,14 @@ def test_the_login_page_has_no_logout_warning(client):
     assert "logout_guard.js" not in client.get("/login/").content.decode()
 
 
-def test_the_service_worker_keeps_the_logout_warning_for_offline_use(client):
-    assert "households/logout_guard.js" in client.get("/sw.js").content.decode()
+def test_the_service_worker_keeps_every_file_the_visit_log_loads_for_offline_use(client, member_a1):
+    client.force_login(member_a1.user)
+    page = client.get("/visits/log/").content.decode()
+    loaded = set(re.findall(r'<script[^>]* src="([^"]+)"', page)) | set(re.findall(r'<link[^>]* href="([^"]+)"', page))
+    worker = client.get("/sw.js").content.decode()
+    kept = set(json.loads(re.search(r"var ASSETS = (\[.*?\]);", worker).group(1)))
+    assert "/static/households/logout_guard.js" in loaded and "/static/vendor/htmx.min.js" in loaded
+    assert loaded - kept == set()
 
 
 # --- Files of waiting visits ------------------------------------------------------------------------------------

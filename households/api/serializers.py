@@ -13,6 +13,7 @@ from households import services
 from households.models import ActivityType, Category, Channel, Household, Visit
 
 PHONE_RE = re.compile(r"^(?:\+84|0)\d{8,10}$")
+MASKED_UNCHANGED = object()  # a masked phone sent back as it was read
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -57,17 +58,23 @@ class HouseholdSerializer(serializers.ModelSerializer):
     def validate_phone(self, value: str) -> str:
         value = re.sub(r"[\s.\-()]", "", value or "")
         if "*" in value:
-            # District and province staff read phones masked; sent back unchanged (read, edit, PUT) the stored
-            # number stays. Any other masked text would overwrite it with asterisks.
+            # District and province staff read phones masked; sent back unchanged (read, edit, PUT) it counts as
+            # not sent (``validate``), so the stored number stays, or goes if consent is withdrawn. Any other
+            # masked text would overwrite the number with asterisks.
             stored = self.instance.phone if isinstance(self.instance, Household) else ""
             if stored and value == services.mask_phone(stored):
-                return stored
+                return MASKED_UNCHANGED
             raise serializers.ValidationError(
                 _("A masked phone number can only be sent back unchanged; enter the full number to change it.")
             )
         if value and not PHONE_RE.match(value):
             raise serializers.ValidationError(_("Enter a Vietnamese phone number, e.g. 0912345678."))
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("phone") is MASKED_UNCHANGED:
+            del attrs["phone"]
+        return attrs
 
     def validate_categories(self, value: list[str]) -> list[str]:
         return sorted(set(value))

@@ -1,6 +1,6 @@
 from datetime import date
 
-from django.db.models import Count, Prefetch, ProtectedError, Sum
+from django.db.models import Count, Prefetch, ProtectedError, QuerySet, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from areas import scoping
+from areas.models import Area
 from cnscd.api import ScopedModelViewSet, ScopedViewSetMixin
 from households import services
 from households.api.serializers import (
@@ -67,10 +68,9 @@ class HouseholdViewSet(ScopedModelViewSet):
     @action(detail=False, methods=["get"])
     def export(self, request):
         """The filtered households as CSV (UTF-8 with BOM, opens in Excel). Personal data: logged."""
-        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset, area = self._exported(request)
         content, rows = services.households_export_csv(
-            acting_user=request.user, households=queryset, params=dict(request.query_params)
+            acting_user=request.user, households=queryset, area=area, params=dict(request.query_params)
         )
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="households.csv"'
@@ -83,14 +83,22 @@ class HouseholdViewSet(ScopedModelViewSet):
 
         Phones are masked above the commune, formula-like cells neutralised. Personal data: logged.
         """
-        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset, area = self._exported(request)
         content, rows = households_export_xlsx(
-            acting_user=request.user, households=queryset, params=dict(request.query_params)
+            acting_user=request.user, households=queryset, area=area, params=dict(request.query_params)
         )
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = 'attachment; filename="danh-sach-ho-gia-dinh.xlsx"'
         return response
+
+    def _exported(self, request) -> tuple[QuerySet, Area | None]:
+        """The filtered households of the user's scope for exporting (not the wider scope they may only read), and
+        the area filtered on, under which the export is logged."""
+        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
+        scope = Household.objects.select_related("area").for_user(request.user, roles=services.HOUSEHOLD_EXPORTERS)
+        area_id = request.query_params.get("area", "")
+        area = Area.objects.for_user(request.user).filter(pk=area_id).first() if area_id.isdigit() else None
+        return self.filter_queryset(scope), area
 
     def destroy(self, request, *args, **kwargs):
         household = self.get_object()
