@@ -102,6 +102,12 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(path_q(self.area_path_field, paths))
 
 
+def holds_role(user, roles: Iterable[str]) -> bool:
+    """Whether ``user`` holds one of ``roles`` anywhere (superusers hold every role): the check before an action
+    that only some roles may take, whose objects are then looked up in that scope."""
+    return user.is_superuser or bool(scope_paths(user, roles))
+
+
 def area_in_scope(user, area, roles: Iterable[str] | None = None) -> bool:
     """Whether ``area`` lies inside ``user``'s scope for ``roles``."""
     if getattr(user, "is_superuser", False) and user.is_active:

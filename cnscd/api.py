@@ -25,13 +25,8 @@ class ScopedViewSetMixin:
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        user = request.user
-        if (
-            self.read_roles is not None
-            and not getattr(self, "detail", False)
-            and not user.is_superuser
-            and not scoping.scope_paths(user, self.read_roles)
-        ):
+        detail = getattr(self, "detail", False)
+        if self.read_roles is not None and not detail and not scoping.holds_role(request.user, self.read_roles):
             raise PermissionDenied(self.read_denied or None)
 
     def get_queryset(self) -> QuerySet:

@@ -115,7 +115,7 @@ CHECKLIST_PAGE_SIZE = 50
 
 def checklist_allowed(user) -> bool:
     """Whether ``user`` may print household checklists (of some hamlet of their scope)."""
-    return user.is_superuser or bool(scoping.scope_paths(user, CHECKLIST_ROLES))
+    return scoping.holds_role(user, CHECKLIST_ROLES)
 
 
 def _checklist_hamlets(user):

@@ -34,7 +34,7 @@ def import_start(request):
     jobs = ImportJob.objects.for_user(request.user)[:10]
     from households.services import HOUSEHOLD_EXPORTERS
 
-    can_export_households = request.user.is_superuser or bool(scoping.scope_paths(request.user, HOUSEHOLD_EXPORTERS))
+    can_export_households = scoping.holds_role(request.user, HOUSEHOLD_EXPORTERS)
     return render(
         request,
         "imports/import_start.html",

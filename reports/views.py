@@ -44,7 +44,7 @@ def report_list(request):
     status = request.GET.get("status")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
-    can_approve = request.user.is_superuser or bool(scoping.scope_paths(request.user, services.REPORT_APPROVERS))
+    can_approve = scoping.holds_role(request.user, services.REPORT_APPROVERS)
     return render(
         request,
         "reports/report_list.html",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,8 +66,8 @@ def team_list(request):
             "page": page,
             "area": area,
             "communes": communes[:300],
-            "can_found": request.user.is_superuser or bool(scoping.scope_paths(request.user, TEAM_WRITERS)),
-            "can_export": request.user.is_superuser or bool(scoping.scope_paths(request.user, ROSTER_EXPORTERS)),
+            "can_found": scoping.holds_role(request.user, TEAM_WRITERS),
+            "can_export": scoping.holds_role(request.user, ROSTER_EXPORTERS),
         },
     )
 
@@ -93,7 +92,7 @@ def team_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_found(request):
-    if not request.user.is_superuser and not scoping.scope_paths(request.user, TEAM_WRITERS):
+    if not scoping.holds_role(request.user, TEAM_WRITERS):
         return _forbidden(request)
     initial = {"established_on": timezone.localdate()}
     if request.GET.get("area", "").isdigit():
@@ -152,8 +151,8 @@ def roster_export(request):
     """The roster of the user's scope (or of ``?area=``: a commune, a province…) in the import template's layout.
 
     Personal data: only for the roles of ``ROSTER_EXPORTERS``, and logged."""
-    if not request.user.is_superuser and not scoping.scope_paths(request.user, ROSTER_EXPORTERS):
-        raise DjangoPermissionDenied(_("You are not allowed to export rosters."))
+    if not scoping.holds_role(request.user, ROSTER_EXPORTERS):
+        return _forbidden(request)
     members = Member.objects.for_user(request.user, roles=ROSTER_EXPORTERS)
     name, area = "danh-sach-thanh-vien", None
     if request.GET.get("area", "").isdigit():

@@ -33,7 +33,7 @@ class UserViewSet(
         return User.objects.for_user(self.request.user).prefetch_related("role_assignments").order_by("username")
 
     def _require_manager(self) -> None:
-        if not self.request.user.is_superuser and not scoping.scope_paths(self.request.user, scoping.USER_MANAGERS):
+        if not scoping.holds_role(self.request.user, scoping.USER_MANAGERS):
             raise PermissionDenied(_("Your role does not allow managing users."))
 
     def create(self, request, *args, **kwargs):

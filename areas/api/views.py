@@ -29,7 +29,7 @@ class AreaViewSet(ScopedModelViewSet):
         return HamletSerializer if self.action in ("create", "update", "partial_update") else AreaSerializer
 
     def create(self, request, *args, **kwargs):
-        if not request.user.is_superuser and not scoping.scope_paths(request.user, scoping.AREA_WRITERS):
+        if not scoping.holds_role(request.user, scoping.AREA_WRITERS):
             raise PermissionDenied(_("Only commune officers and province administrators can create hamlets."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

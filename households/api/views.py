@@ -34,7 +34,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_roles(user, roles, message: str) -> None:
-    if not user.is_superuser and not scoping.scope_paths(user, roles):
+    if not scoping.holds_role(user, roles):
         raise PermissionDenied(message)
 
 

@@ -15,7 +15,7 @@ from teams.models import ROSTER_WRITERS
 
 
 def _require_roster_writer(user) -> None:
-    if not user.is_superuser and not scoping.scope_paths(user, ROSTER_WRITERS):
+    if not scoping.holds_role(user, ROSTER_WRITERS):
         raise PermissionDenied(_("Only commune officers and team leaders can change rosters."))
 
 

@@ -66,7 +66,7 @@ class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(TargetSerializer(target, context=context).data, status=code)
 
     def create(self, request, *args, **kwargs):
-        if not request.user.is_superuser and not scoping.scope_paths(request.user, self.write_roles):
+        if not scoping.holds_role(request.user, self.write_roles):
             raise PermissionDenied(_("Only province administrators can set targets."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -161,7 +161,7 @@ class KpiRefreshView(APIView):
     )
     def post(self, request):
         """Queue a rollup (``?full=true`` for a full one); 202 with the task id."""
-        if not request.user.is_superuser and not scoping.scope_paths(request.user, services.KPI_REFRESHERS):
+        if not scoping.holds_role(request.user, services.KPI_REFRESHERS):
             raise PermissionDenied(_("Only officers can refresh the KPIs."))
         from reports.tasks import rollup_full_task, rollup_incremental_task
 

@@ -28,7 +28,7 @@ class TeamViewSet(ScopedModelViewSet):
         return TeamSerializer(self.get_queryset().get(pk=team.pk), context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs):
-        if not request.user.is_superuser and not scoping.scope_paths(request.user, TEAM_WRITERS):
+        if not scoping.holds_role(request.user, TEAM_WRITERS):
             raise PermissionDenied(_("Only commune officers and province administrators can found teams."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
