@@ -575,13 +575,14 @@ def _lookup_statement(kind: str) -> str:
 
 def _own_member_for(item: dict, active: list[Member], former: list[Member], place: Area | None) -> Member | None:
     """The user's own roster entry a visit is logged under when it names no member: one on the visit's team (if it
-    names one) and on the roster on the visit's date — an active entry, else one that ended on or after that date
-    (a visit typed offline before the member left) — preferring a team whose area holds the visit's place and an
-    entry that had begun by that date. With none, the entry that ended last (``visit_check`` then refuses the visit
-    with the day the member left)."""
+    names one) and on the roster on the visit's date — an active entry, else one that ended after that date (a
+    visit typed offline before the member left; ``left_on`` is the first day off the roster) — preferring a team
+    whose area holds the visit's place and an entry that had begun by that date. With none, the entry that ended
+    last (``visit_check`` then refuses the visit with the day the member left)."""
     day, team_id = item.get("date"), item.get("team")
-    candidates = [m for m in active if team_id in (None, m.team_id)]
-    candidates += [m for m in former if team_id in (None, m.team_id) and day is not None and day < m.left_on]
+    active = [m for m in active if team_id in (None, m.team_id)]
+    former = [m for m in former if team_id in (None, m.team_id)]
+    candidates = active + [m for m in former if day is not None and day < m.left_on]
 
     def fit(member: Member) -> tuple[bool, bool]:  # False sorts first; the sort is stable: active entries first
         began = member.joined_on is None or day is None or member.joined_on <= day
@@ -589,7 +590,7 @@ def _own_member_for(item: dict, active: list[Member], former: list[Member], plac
 
     candidates.sort(key=fit)
     if not candidates:  # the latest ended entry, so that the refusal says when the member left
-        candidates = sorted((m for m in former if team_id in (None, m.team_id)), key=lambda m: m.left_on, reverse=True)
+        candidates = sorted(former, key=lambda m: m.left_on, reverse=True)
     return candidates[0] if candidates else None
 
 
