@@ -39,6 +39,11 @@ class UserQuerySet(models.QuerySet):
         inside = RoleAssignment.objects.filter(scoping.path_q("area__path", paths)).values("user_id")
         return self.filter(models.Q(pk__in=inside) | models.Q(pk=user.pk))
 
+    def restrict(self, user, action: str) -> UserQuerySet:
+        from areas import policy
+
+        return policy.restrict(self, user, action)
+
 
 class PortalUserManager(UserManager.from_queryset(UserQuerySet)):
     pass

@@ -101,6 +101,12 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         return self.filter(path_q(self.area_path_field, paths))
 
+    def restrict(self, user, action: str) -> ScopedQuerySet:
+        """Rows ``user`` may ``action``, by the access policy's table (``areas.policy``)."""
+        from areas import policy
+
+        return policy.restrict(self, user, action)
+
 
 def holds_role(user, roles: Iterable[str]) -> bool:
     """Whether ``user`` holds one of ``roles`` anywhere (superusers hold every role): the check before an action
