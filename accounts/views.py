@@ -28,7 +28,9 @@ def home(request):
     for assignment in assignments:
         ids = [int(i) for i in assignment.area.path.strip("/").split("/") if i]
         assignment.chain = [names[i] for i in reversed(ids) if i in names]
-    counts = dict(Area.objects.for_user(request.user).current().values_list("level").annotate(n=Count("id")).order_by())
+    counts = dict(
+        Area.objects.restrict(request.user, "view").current().values_list("level").annotate(n=Count("id")).order_by()
+    )
     units = [{"label": label, "count": counts[value]} for value, label in Level.choices if counts.get(value)]
     return render(
         request,

@@ -144,3 +144,10 @@ def permits(user, model: type[models.Model] | str, action: str, area=None) -> bo
     if area is None:
         return scoping.holds_role(user, allowed)
     return scoping.area_in_scope(user, area, allowed)
+
+
+def areas(user, model: type[models.Model] | str, action: str) -> models.QuerySet:
+    """The units under which ``user`` may ``action`` on ``model`` (the hamlets a new household may name…)."""
+    from areas.models import Area
+
+    return Area.objects.for_user(user, roles=roles(model, action))

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from areas import scoping, services
+from areas import policy, services
 from areas.forms import HamletForm
 from areas.models import Area, Level
 
@@ -12,8 +12,8 @@ from areas.models import Area, Level
 @login_required
 def commune_hamlets(request, pk: int):
     """A commune's hamlets, and for commune officers (and above) a form to add one."""
-    commune = get_object_or_404(Area.objects.for_user(request.user).filter(level=Level.COMMUNE), pk=pk)
-    can_edit = scoping.area_in_scope(request.user, commune, scoping.AREA_WRITERS)
+    commune = get_object_or_404(Area.objects.restrict(request.user, "view").filter(level=Level.COMMUNE), pk=pk)
+    can_edit = policy.permits(request.user, "area", "add", commune)
     form = HamletForm(request.POST or None)
     if request.method == "POST":
         if not can_edit:

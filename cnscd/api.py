@@ -1,48 +1,63 @@
-"""The API's shared pieces: the scoped base viewset (one scoping rule, applied once)."""
+"""The API's shared pieces: the base viewset that applies the access policy, and a scoped related field."""
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import PrimaryKeyRelatedField
 
-from areas import scoping
+from areas import policy
 
 
 class ScopedViewSetMixin:
-    """Restricts every queryset to the requesting user's scope.
+    """Applies the access policy (``areas.policy``) to every request of a viewset.
 
-    ``queryset`` must be a ``ScopedQuerySet`` (areas.scoping). Reads see the user's scope for ``read_roles``
-    (default: every role); a user holding none of them is refused lists and creations (403, ``read_denied``)
-    and finds no object (404, as for any object outside a scope: existence never leaks); writes
-    (update, partial_update, destroy and custom write actions) look the object up in the read scope — so an
-    object outside it is a 404 — and then demand the write rights of ``write_roles`` on it, else 403.
+    Each DRF action maps to a policy action: ``list``/``retrieve`` (and every other GET) → ``view``, ``create`` →
+    ``add``, ``update``/``partial_update`` → ``change``, ``destroy`` → ``delete``, a custom write action → its own
+    name (``dissolve``, ``retire``, ``submit``…) unless ``policy_actions`` maps it. The policy's model is the
+    queryset's (``policy_model`` overrides it).
+
+    * Lists and collection actions: a user holding none of the action's roles is refused (403, with
+      ``denied_messages[action]``); lists show only the rows of the ``view`` scope.
+    * Objects are looked up in the ``view`` scope, so an object outside it is a 404 whatever the action (existence
+      never leaks); a write on it then demands the action's roles on the object (403 otherwise).
     """
 
-    read_roles: tuple[str, ...] | None = None
-    read_denied: str = ""
-    write_roles: tuple[str, ...] = ()
-    read_only_actions = ("list", "retrieve", "metadata")
+    policy_model: str | None = None
+    policy_actions: dict[str, str] = {}
+    denied_messages: dict[str, str] = {}
+
+    def _policy_model(self) -> str:
+        return self.policy_model or policy.model_key(self.queryset.model)
+
+    def policy_action(self) -> str:
+        action = self.action or ""
+        if action in self.policy_actions:
+            return self.policy_actions[action]
+        if action in ("list", "retrieve", "metadata") or self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return "view"
+        return {"create": "add", "update": "change", "partial_update": "change", "destroy": "delete"}.get(
+            action, action
+        )
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        detail = getattr(self, "detail", False)
-        if self.read_roles is not None and not detail and not scoping.holds_role(request.user, self.read_roles):
-            raise PermissionDenied(self.read_denied or None)
+        if getattr(self, "detail", False) or self.action is None:
+            return
+        action = self.policy_action()
+        if not policy.permits(request.user, self._policy_model(), action):
+            raise PermissionDenied(self.denied_messages.get(action) or None)
 
     def get_queryset(self) -> QuerySet:
-        return super().get_queryset().for_user(self.request.user, roles=self.read_roles)
+        return policy.restrict(super().get_queryset(), self.request.user, "view")
 
     def check_object_permissions(self, request, obj) -> None:
         super().check_object_permissions(request, obj)
-        if self.action not in self.read_only_actions and request.method not in ("GET", "HEAD", "OPTIONS"):
-            model = type(obj)
-            if (
-                not model._default_manager.all()
-                .for_user(request.user, roles=self.write_roles)
-                .filter(pk=obj.pk)
-                .exists()
-            ):
-                raise PermissionDenied()
+        action = self.policy_action()
+        if action == "view":
+            return
+        model = type(obj)
+        if not policy.restrict(model._default_manager.all(), request.user, action).filter(pk=obj.pk).exists():
+            raise PermissionDenied(self.denied_messages.get(action) or None)
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
@@ -54,13 +69,15 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ScopedPrimaryKeyRelatedField(PrimaryKeyRelatedField):
-    """A related field that accepts only objects inside the requesting user's scope (for ``roles``).
+    """A related field that accepts only objects inside the requesting user's scope for ``rule``: a policy pair
+    ``(model, action)`` — the hamlet of a new household is looked up in the scope of ``("household", "add")`` —
+    or, by default, the related model's ``view``.
 
     An id outside the scope gets the same answer as an id that does not exist, so existence never leaks.
     """
 
-    def __init__(self, *, roles=None, **kwargs):
-        self.roles = roles
+    def __init__(self, *, rule: tuple[str, str] | None = None, **kwargs):
+        self.rule = rule
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -68,4 +85,6 @@ class ScopedPrimaryKeyRelatedField(PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:
             return queryset.none()
-        return queryset.for_user(request.user, roles=self.roles)
+        if self.rule is None:
+            return policy.restrict(queryset, request.user, "view")
+        return queryset.for_user(request.user, roles=policy.roles(*self.rule))

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from areas import policy
 from areas.models import Area, Level
-from areas.scoping import EXPORT_LOG_READERS, path_q, scope_paths
+from areas.scoping import path_q, scope_paths
 from households import services
 from households.models import ActivityType, ExportLog, Household, Visit, VisitActivity
 
@@ -36,13 +37,13 @@ class HouseholdAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("area")
-            .for_user(request.user, roles=services.HOUSEHOLD_READERS)
+            .for_user(request.user, roles=policy.roles("household", "view"))
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "area":  # a hamlet the user may write households in, like the API
             kwargs["queryset"] = Area.objects.filter(level=Level.HAMLET).for_user(
-                request.user, roles=services.HOUSEHOLD_WRITERS
+                request.user, roles=policy.roles("household", "add")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -80,7 +81,7 @@ class VisitAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("household", "area", "team", "member")
-            .for_user(request.user, roles=services.HOUSEHOLD_READERS)
+            .for_user(request.user, roles=policy.roles("household", "view"))
         )
 
     def has_add_permission(self, request):
@@ -97,7 +98,7 @@ class ExportLogAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request).select_related("user", "area")
         if request.user.is_superuser:
             return qs
-        return qs.filter(path_q("area__path", scope_paths(request.user, EXPORT_LOG_READERS)))
+        return qs.filter(path_q("area__path", scope_paths(request.user, policy.roles("exportlog", "view"))))
 
     def has_add_permission(self, request):
         return False

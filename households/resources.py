@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from areas import policy
 from areas.models import Area, Level
 from households import services
 from households.models import Category, Household
@@ -317,7 +318,7 @@ class HouseholdImport(ImportHandler):
         }
         hamlets = {
             (parent_id, name.lower()): pk
-            for pk, parent_id, name in Area.objects.for_user(self.acting_user, roles=services.HOUSEHOLD_WRITERS)
+            for pk, parent_id, name in policy.areas(self.acting_user, "household", "add")
             .current()
             .filter(level=Level.HAMLET, parent__in=[c.pk for c in communes.values()])
             .values_list("pk", "parent_id", "name")

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from areas import scoping
+from areas import policy, scoping
 from areas.models import Area, Level
 from cnscd.db import columns, execute_prepared, execute_prepared_together, instances
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit
@@ -33,21 +33,8 @@ from members.models import Member
 from reports.services import rollup_soon_on_commit
 from teams.models import Team
 
-# Households and visits hold personal data: viewers (dashboards and reports only, SPEC.md §2) do not read them.
-HOUSEHOLD_READERS = (
-    scoping.PROVINCE_ADMIN,
-    scoping.DISTRICT_OFFICER,
-    scoping.COMMUNE_OFFICER,
-    scoping.TEAM_LEADER,
-    scoping.TEAM_MEMBER,
-)
-HOUSEHOLD_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
-# Full phones: commune officers and teams of the household's commune (SPEC.md §4); everyone else sees them masked.
-PHONE_READERS = (scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
-HOUSEHOLD_EXPORTERS = scoping.PERSONAL_DATA_EXPORTERS
-VISIT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER, scoping.TEAM_MEMBER)
-# Who may log a visit in another member's name (their team lying in their scope).
-VISIT_DELEGATES = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
+# Who may do what with households and visits: the access policy's "household" and "visit" rows (areas.policy).
+VISIT_WRITERS = policy.roles("visit", "add")
 
 CREATED, DUPLICATE, INVALID = "created", "duplicate", "invalid"
 CHANNELS = frozenset(Channel.values)  # the codes, for membership tests on the hot path
@@ -129,8 +116,9 @@ def household_phone_visible(*, user, household: Household) -> bool:
     """Full phone only for commune officers and teams assigned to the household's commune or below (SPEC.md §4)."""
     hamlet_path = household.area.path
     commune_path = hamlet_path[: hamlet_path.rstrip("/").rfind("/") + 1]
+    phone_readers = policy.roles("household", "view_phone")
     return any(
-        role in PHONE_READERS and path.startswith(commune_path) and hamlet_path.startswith(path)
+        role in phone_readers and path.startswith(commune_path) and hamlet_path.startswith(path)
         for role, path in scoping.role_paths(user)
     )
 
@@ -162,7 +150,7 @@ def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, p
 
 
 def _export_scope_areas(user) -> list[Area]:
-    paths = scoping.scope_paths(user, scoping.PERSONAL_DATA_EXPORTERS)
+    paths = scoping.scope_paths(user, policy.roles("household", "export"))
     common = os.path.commonprefix(paths) if paths else ""  # by characters: "/1/15/" and "/1/16/" give "/1/1"
     common = common[: common.rfind("/") + 1]
     return list(Area.objects.filter(path__in=[common] if common.count("/") > 1 else paths))
@@ -293,7 +281,9 @@ def visit_check(
     types = activity_types() if types is None else types
     if member is None:
         error("member", _("You are not on the roster of an active team, so you cannot log visits."))
-    elif member.user_id != acting_user.pk and not scoping.area_in_scope(acting_user, member.team.area, VISIT_DELEGATES):
+    elif member.user_id != acting_user.pk and not policy.permits(
+        acting_user, "visit", "add_for_member", member.team.area
+    ):
         error("member", _("You can only log your own visits."))
     elif member.left_on is not None and member.user_id != acting_user.pk:
         error("member", _("This member has left the team."))

@@ -12,7 +12,7 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from areas import scoping
+from areas import policy
 from areas.models import Area, Level
 from households import services
 from households.models import Channel, Household, HouseholdFlag
@@ -107,19 +107,19 @@ def manifest(request):
     )
 
 
-# The checklist holds households' names and addresses: for the roles that work with households, not for viewers
-# (dashboards and reports only, SPEC §2). A viewer who also holds another role gets the checklists of that scope.
-CHECKLIST_ROLES = services.HOUSEHOLD_READERS
+# The checklist is a printout of households' names and addresses, for officers and team leaders on their rounds:
+# the policy's ``household.checklist`` (not for team members nor viewers). A user who also holds such a role
+# elsewhere gets the checklists of that scope only.
 CHECKLIST_PAGE_SIZE = 50
 
 
 def checklist_allowed(user) -> bool:
     """Whether ``user`` may print household checklists (of some hamlet of their scope)."""
-    return scoping.holds_role(user, CHECKLIST_ROLES)
+    return policy.permits(user, "household", "checklist")
 
 
 def _checklist_hamlets(user):
-    return Area.objects.for_user(user, roles=CHECKLIST_ROLES).filter(level=Level.HAMLET)
+    return policy.areas(user, "household", "checklist").filter(level=Level.HAMLET)
 
 
 def _fold(text: str) -> str:
@@ -171,9 +171,7 @@ def household_checklist(request, hamlet_id: int):
     hamlet = _checklist_hamlets(request.user).filter(pk=hamlet_id).select_related("parent").first()
     if hamlet is None:
         raise Http404(_("No such hamlet in your area."))
-    households = list(
-        Household.objects.for_user(request.user, roles=CHECKLIST_ROLES).filter(area=hamlet).order_by("code")
-    )
+    households = list(Household.objects.restrict(request.user, "checklist").filter(area=hamlet).order_by("code"))
     flags = list(HouseholdFlag)
     for household in households:
         household.checks = [getattr(household, flag.value) for flag in flags]

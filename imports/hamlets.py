@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from areas import scoping, services
+from areas import policy, services
 from areas.models import HAMLET_KINDS, Area, Level
 from imports.base import Column, ImportHandler, RowError
 
@@ -33,9 +33,7 @@ class HamletImport(ImportHandler):
         codes = {str(raw.get("commune_code") or "").strip() for _n, raw in rows}
         communes = {
             a.code: a
-            for a in Area.objects.for_user(self.acting_user, roles=scoping.AREA_WRITERS)
-            .current()
-            .filter(level=Level.COMMUNE, code__in=codes)
+            for a in policy.areas(self.acting_user, "area", "add").current().filter(level=Level.COMMUNE, code__in=codes)
         }
         existing = {
             (h.parent_id, h.name.lower()): h

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from areas import scoping
+
 
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
@@ -20,12 +22,20 @@ FINISHED = (ImportStatus.VALID, ImportStatus.IMPORTED, ImportStatus.REJECTED, Im
 
 class ImportJobQuerySet(models.QuerySet):
     def for_user(self, user, roles=None) -> ImportJobQuerySet:
-        """A job belongs to the user who started it (its rows were checked against that user's scope)."""
+        """A job belongs to the user who started it (its rows were checked against that user's scope), who sees it
+        while holding one of ``roles``."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self.all()
+        if roles is not None and not scoping.holds_role(user, roles):
+            return self.none()
         return self.filter(created_by=user)
+
+    def restrict(self, user, action: str) -> ImportJobQuerySet:
+        from areas import policy
+
+        return policy.restrict(self, user, action)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude=["processed"])))

@@ -15,6 +15,16 @@ KINDS: dict[str, str] = {
 }
 
 
+# What each kind writes, as a pair of the access policy (``areas.policy``): a user who may not take that action
+# anywhere may not upload such a file at all (it is neither stored nor parsed).
+RULES: dict[str, tuple[str, str]] = {
+    "hamlets": ("area", "add"),
+    "members": ("member", "add"),
+    "households": ("household", "add"),
+    "targets": ("target", "add"),
+}
+
+
 def kinds() -> list[str]:
     return list(KINDS)
 

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from areas import policy
 from imports import registry
 from imports.base import FileError, RowError
 from imports.models import FINISHED, ImportJob, ImportStatus
@@ -44,6 +45,8 @@ def import_job_create(*, acting_user, kind: str, file, dry_run: bool) -> ImportJ
     """Store the upload and run it: small files at once, larger ones in the background (``status`` pending)."""
     if kind not in registry.KINDS:
         raise ValidationError({"kind": [_("This kind of import is not available yet.")]})
+    if not policy.permits(acting_user, *registry.RULES[kind]):
+        raise PermissionDenied(_("Your role does not allow importing this kind of file."))
     name = getattr(file, "name", "") or ""
     if not name.lower().endswith((".xlsx", ".csv")):
         raise ValidationError({"file": [_("Upload an Excel (.xlsx) or CSV file.")]})
@@ -130,6 +133,8 @@ def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
     """Import for real the file of a dry run that found no errors."""
     if job.status != ImportStatus.VALID or not job.dry_run:
         raise ValidationError({"detail": _("Only a dry run without errors can be confirmed.")})
+    if not policy.permits(acting_user, *registry.RULES[job.kind]):
+        raise PermissionDenied(_("Your role does not allow importing this kind of file."))
     again = ImportJob.objects.create(
         kind=job.kind,
         file=job.file.name,

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from imports import registry, services
 from imports.base import workbook_bytes
 from imports.forms import KIND_LABELS, ImportForm
@@ -31,10 +31,8 @@ def import_start(request):
             form_errors(form, error)
         else:
             return redirect("imports:import-detail", pk=job.pk)
-    jobs = ImportJob.objects.for_user(request.user)[:10]
-    from households.services import HOUSEHOLD_EXPORTERS
-
-    can_export_households = scoping.holds_role(request.user, HOUSEHOLD_EXPORTERS)
+    jobs = ImportJob.objects.restrict(request.user, "view")[:10]
+    can_export_households = policy.permits(request.user, "household", "export")
     return render(
         request,
         "imports/import_start.html",
@@ -43,7 +41,7 @@ def import_start(request):
 
 
 def _job(request, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.for_user(request.user), pk=pk)
+    return get_object_or_404(ImportJob.objects.restrict(request.user, "view"), pk=pk)
 
 
 @login_required
@@ -63,8 +61,9 @@ def import_confirm(request, pk: int):
     job = _job(request, pk)
     try:
         again = services.import_job_confirm(acting_user=request.user, job=job)
-    except ValidationError as error:
-        messages.error(request, str(error.detail.get("detail", error.detail)))
+    except (ValidationError, PermissionDenied) as error:
+        detail = error.detail
+        messages.error(request, str(detail.get("detail", detail) if isinstance(detail, dict) else detail))
         return redirect("imports:import-detail", pk=job.pk)
     return redirect("imports:import-detail", pk=again.pk)
 

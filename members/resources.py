@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
-from areas.models import Area, Level
+from areas import policy
+from areas.models import Level
 from imports.base import Column, ImportHandler, RowError, cell_text, parse_date
 from members.models import Gender, Member, MemberRole, Organization
 from members.validators import citizen_id_hash, normalize_citizen_id, normalize_phone
-from teams.models import TEAM_WRITERS, Team, TeamStatus
+from teams.models import Team, TeamStatus
 
 ORGANIZATION_LABELS_VI = {
     Organization.YOUTH_UNION: "Đoàn Thanh niên",
@@ -246,7 +247,7 @@ class MemberImport(ImportHandler):
     def _resolve_areas(self, parsed, errors) -> None:
         """Communes and hamlets inside the user's scope only: anything else is "unknown"."""
         codes = {v["commune_code"] for _n, v in parsed if v["commune_code"]}
-        scoped = Area.objects.for_user(self.acting_user, roles=TEAM_WRITERS).current()
+        scoped = policy.areas(self.acting_user, "member", "add").current()
         communes = {a.code: a for a in scoped.filter(level=Level.COMMUNE, code__in=codes)}
         hamlets = {
             (h.parent_id, h.name.lower()): h

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from members.models import Member, MemberRole, TrainingSession
 from members.validators import citizen_id_hash, normalize_citizen_id, normalize_phone
-from teams.models import ROSTER_WRITERS, Team
+from teams.models import Team
 
 MEMBER_FIELDS = (
     "team",
@@ -47,7 +47,7 @@ _CONSTRAINT_MESSAGES = {
 
 
 def _check_team(*, acting_user, team: Team) -> None:
-    if acting_user is not None and not scoping.area_in_scope(acting_user, team.area, ROSTER_WRITERS):
+    if acting_user is not None and not policy.permits(acting_user, "member", "change", team.area):
         raise PermissionDenied(_("Only commune officers and team leaders can change this roster."))
 
 
@@ -182,7 +182,7 @@ def training_session_save(
     *, acting_user, session: TrainingSession, attendees: list[Member] | None = None
 ) -> TrainingSession:
     """Create or edit a training session; attendees must be members inside the user's scope."""
-    if acting_user is not None and not scoping.area_in_scope(acting_user, session.area, ROSTER_WRITERS):
+    if acting_user is not None and not policy.permits(acting_user, "trainingsession", "change", session.area):
         raise PermissionDenied(_("Only commune officers and team leaders can record trainings."))
     session.save()
     if attendees is not None:

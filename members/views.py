@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from members import services
 from members.forms import MemberForm, RetireForm
 from members.models import Member
-from teams.models import ROSTER_WRITERS, Team
+from teams.models import Team
 
 
 def _errors(form, error):
@@ -24,13 +24,13 @@ def _errors(form, error):
 
 
 def _can_write(request, team: Team) -> bool:
-    return scoping.area_in_scope(request.user, team.area, ROSTER_WRITERS)
+    return policy.permits(request.user, "member", "change", team.area)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_add(request, pk: int):
-    team = get_object_or_404(Team.objects.for_user(request.user).select_related("area"), pk=pk)
+    team = get_object_or_404(Team.objects.restrict(request.user, "view").select_related("area"), pk=pk)
     if not _can_write(request, team):
         return render(request, "403.html", status=403)
     form = MemberForm(request.POST or None, initial={"joined_on": timezone.localdate()})
@@ -48,7 +48,7 @@ def member_add(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_edit(request, pk: int):
-    member = get_object_or_404(Member.objects.for_user(request.user).select_related("team__area"), pk=pk)
+    member = get_object_or_404(Member.objects.restrict(request.user, "view").select_related("team__area"), pk=pk)
     if not _can_write(request, member.team):
         return render(request, "403.html", status=403)
     fields = ["full_name", "gender", "birth_year", "phone", "organization", "role", "joined_on", "trained_on"]
@@ -74,7 +74,7 @@ def member_edit(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_retire(request, pk: int):
-    member = get_object_or_404(Member.objects.for_user(request.user).select_related("team__area"), pk=pk)
+    member = get_object_or_404(Member.objects.restrict(request.user, "view").select_related("team__area"), pk=pk)
     if not _can_write(request, member.team):
         return render(request, "403.html", status=403)
     form = RetireForm(request.POST or None, initial={"left_on": timezone.localdate()})

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from areas import policy
 from areas.models import Area, Level
 from imports.base import Column, ImportHandler, RowError
 from reports import selectors
 from reports.models import Target
-from reports.services import TARGET_WRITERS
 
 
 def _vn_decimal(text: str) -> str:
@@ -57,11 +57,7 @@ class TargetImport(ImportHandler):
         codes = {str(raw.get("area_code") or "").strip() for _n, raw in rows}
         today = timezone.localdate()
         areas: dict[str, Area] = {}
-        scoped = (
-            Area.objects.for_user(self.acting_user, roles=TARGET_WRITERS)
-            .exclude(level=Level.HAMLET)
-            .filter(code__in=codes)
-        )
+        scoped = policy.areas(self.acting_user, "target", "add").exclude(level=Level.HAMLET).filter(code__in=codes)
         # Codes were reused in 2025: the unit valid today wins over a former one with the same code.
         for area in scoped.order_by("code", "valid_to"):
             if area.code not in areas or area.is_valid_on(today):

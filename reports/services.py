@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from areas.models import Area
 from reports import rollup, workbook
 from reports.models import Indicator, Report, ReportStatus, Target
@@ -25,10 +25,6 @@ from reports.periods import MONTH, PeriodError, parse_period
 
 logger = logging.getLogger(__name__)
 
-REPORT_WRITERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER)
-REPORT_APPROVERS = (scoping.PROVINCE_ADMIN,)
-TARGET_WRITERS = (scoping.PROVINCE_ADMIN,)
-KPI_REFRESHERS = (scoping.PROVINCE_ADMIN, scoping.DISTRICT_OFFICER, scoping.COMMUNE_OFFICER)
 ROLLUP_DEBOUNCE_SECONDS = 10
 _queued_at = 0.0  # when this process last queued a rollup (a first debounce before Redis's)
 
@@ -65,7 +61,7 @@ def rollup_soon_on_commit() -> None:
 
 
 def _check_target_area(acting_user, area: Area) -> None:
-    if not scoping.area_in_scope(acting_user, area, TARGET_WRITERS):
+    if not policy.permits(acting_user, "target", "add", area):
         raise ValidationError({"area": [_("This area does not exist or is outside your area.")]})
 
 
@@ -105,8 +101,8 @@ def _report_month(text: str):
 @transaction.atomic
 def report_request(*, acting_user, area: Area, period: str) -> Report:
     """Create (or regenerate a draft of) the monthly report of ``area``; generation is queued on commit."""
-    if not scoping.area_in_scope(acting_user, area, REPORT_WRITERS):
-        if scoping.area_in_scope(acting_user, area):
+    if not policy.permits(acting_user, "report", "add", area):
+        if policy.permits(acting_user, "report", "view", area):
             raise PermissionDenied(_("Only commune officers and above can prepare reports."))
         raise ValidationError({"area": [_("This area does not exist or is outside your area.")]})
     month = _report_month(period)
@@ -161,15 +157,15 @@ def _write(report: Report) -> None:
     report.generated_at = timezone.now()
 
 
-def _require(acting_user, report: Report, roles, message: str) -> None:
-    if not scoping.area_in_scope(acting_user, report.area, roles):
+def _require(acting_user, report: Report, action: str, message: str) -> None:
+    if not policy.permits(acting_user, "report", action, report.area):
         raise PermissionDenied(message)
 
 
 @transaction.atomic
 def report_submit(*, acting_user, report: Report) -> Report:
     report = Report.objects.select_for_update().select_related("area").get(pk=report.pk)
-    _require(acting_user, report, REPORT_WRITERS, _("Only commune officers and above can submit reports."))
+    _require(acting_user, report, "submit", _("Only commune officers and above can submit reports."))
     if report.status == ReportStatus.RETURNED:
         rollup.rollup_incremental()
         _write(report)
@@ -184,7 +180,7 @@ def report_submit(*, acting_user, report: Report) -> Report:
 @transaction.atomic
 def report_approve(*, acting_user, report: Report) -> Report:
     report = Report.objects.select_for_update().select_related("area").get(pk=report.pk)
-    _require(acting_user, report, REPORT_APPROVERS, _("Only province administrators can approve reports."))
+    _require(acting_user, report, "approve", _("Only province administrators can approve reports."))
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError({"status": [_("Only a submitted report can be approved.")]})
     report.status = ReportStatus.APPROVED
@@ -196,7 +192,7 @@ def report_approve(*, acting_user, report: Report) -> Report:
 @transaction.atomic
 def report_return(*, acting_user, report: Report, reason: str) -> Report:
     report = Report.objects.select_for_update().select_related("area").get(pk=report.pk)
-    _require(acting_user, report, REPORT_APPROVERS, _("Only province administrators can return reports."))
+    _require(acting_user, report, "return", _("Only province administrators can return reports."))
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError({"status": [_("Only a submitted report can be returned.")]})
     reason = (reason or "").strip()

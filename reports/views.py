@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy, scoping
 from areas.models import Area, Level
 from reports import selectors, services
 from reports.models import Report, ReportStatus
@@ -29,7 +29,7 @@ def _error_text(error) -> str:
 
 def _report_areas(user) -> list[Area]:
     """Areas the user may prepare reports for: their own units and the communes/districts below them."""
-    paths = scoping.scope_paths(user, services.REPORT_WRITERS)
+    paths = scoping.scope_paths(user, policy.roles("report", "add"))
     if user.is_superuser:
         return list(Area.objects.current().filter(level=Level.PROVINCE).order_by("code"))
     query = Area.objects.none()
@@ -40,11 +40,11 @@ def _report_areas(user) -> list[Area]:
 
 @login_required
 def report_list(request):
-    reports = Report.objects.for_user(request.user).select_related("area")
+    reports = Report.objects.restrict(request.user, "view").select_related("area")
     status = request.GET.get("status")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
-    can_approve = scoping.holds_role(request.user, services.REPORT_APPROVERS)
+    can_approve = policy.permits(request.user, "report", "approve")
     return render(
         request,
         "reports/report_list.html",
@@ -62,7 +62,8 @@ def report_list(request):
 @login_required
 @require_POST
 def report_create(request):
-    area = Area.objects.for_user(request.user).filter(pk=request.POST.get("area") or 0).first()
+    area_id = request.POST.get("area", "")
+    area = Area.objects.restrict(request.user, "view").filter(pk=area_id if area_id.isdigit() else 0).first()
     if area is None:
         messages.error(request, _("Choose an area of your scope."))
         return redirect("reports:report-list")
@@ -78,7 +79,7 @@ def report_create(request):
 @login_required
 @require_POST
 def report_action(request, pk: int, action: str):
-    report = get_object_or_404(Report.objects.for_user(request.user), pk=pk)
+    report = get_object_or_404(Report.objects.restrict(request.user, "view"), pk=pk)
     try:
         if action == "submit":
             services.report_submit(acting_user=request.user, report=report)
@@ -99,7 +100,7 @@ def report_action(request, pk: int, action: str):
 @login_required
 def report_print(request, pk: int):
     """The report as an A4 page to print, from the same snapshot as the workbook."""
-    report = get_object_or_404(Report.objects.for_user(request.user).select_related("area"), pk=pk)
+    report = get_object_or_404(Report.objects.restrict(request.user, "view").select_related("area"), pk=pk)
     if not report.data:
         raise Http404
     data = report.data
@@ -122,15 +123,17 @@ def dashboard(request):
     from reports.dashboard import dashboard_data
 
     today = timezone.localdate()
-    scope = Area.objects.for_user(request.user)
+    if not policy.permits(request.user, "dashboard", "view"):
+        # Defaults deny: a login without a role sees no unit at all, not somebody else's province.
+        return render(request, "no_role.html", status=403)
+    scope = policy.areas(request.user, "dashboard", "view")
     area_id = request.GET.get("area")
     if area_id:
         area = get_object_or_404(scope, pk=area_id if str(area_id).isdigit() else 0)
     else:
-        area = (
-            selectors.default_area(request.user)
-            or Area.objects.current().filter(level=Level.PROVINCE).order_by("code").first()
-        )
+        area = selectors.default_area(request.user)
+        if area is None and request.user.is_superuser:
+            area = Area.objects.current().filter(level=Level.PROVINCE).order_by("code").first()
         if area is None:
             raise Http404
     try:
@@ -141,5 +144,5 @@ def dashboard(request):
     data = dashboard_data(area=area, year=year, today=today, rank_by=request.GET.get("rank", ""))
     data["years"] = list(range(today.year, 2021, -1))
     # The breadcrumb shows only the ancestors inside the user's scope.
-    data["ancestors"] = [a for a in data["ancestors"] if scoping.area_in_scope(request.user, a)]
+    data["ancestors"] = [a for a in data["ancestors"] if policy.permits(request.user, "dashboard", "view", a)]
     return render(request, "reports/dashboard.html", data)

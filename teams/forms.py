@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from areas import policy
 from areas.models import Area, Level
-from teams.models import TEAM_WRITERS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -19,7 +19,7 @@ class TeamForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = (
-            Area.objects.for_user(user, roles=TEAM_WRITERS)
+            policy.areas(user, "team", "add")
             .current()
             .filter(level__in=[Level.HAMLET, Level.COMMUNE])
             .select_related("parent")

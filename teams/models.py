@@ -5,15 +5,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from areas import scoping
 from areas.scoping import ScopedQuerySet
-
-# Who may write what (callers pass these as ``roles=``): commune officers and above found and dissolve teams;
-# team leaders also keep their own team's roster.
-TEAM_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER)
-ROSTER_WRITERS = (scoping.PROVINCE_ADMIN, scoping.COMMUNE_OFFICER, scoping.TEAM_LEADER)
-# A roster export holds personal data (SPEC.md §4): not for viewers or plain members.
-ROSTER_EXPORTERS = scoping.PERSONAL_DATA_EXPORTERS
 
 
 class TeamStatus(models.TextChoices):

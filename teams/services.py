@@ -10,9 +10,9 @@ from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from areas.models import Area, Level
-from teams.models import TEAM_WRITERS, Team, TeamStatus
+from teams.models import Team, TeamStatus
 
 TEAM_FIELDS = ("name", "established_on", "decision_number", "decision_issuer", "zalo_group_url", "notes")
 
@@ -20,7 +20,7 @@ TEAM_FIELDS = ("name", "established_on", "decision_number", "decision_issuer", "
 def _check_area(*, acting_user, area: Area) -> None:
     if area.level not in (Level.HAMLET, Level.COMMUNE):
         raise ValidationError({"area": [_("A team is founded on a hamlet or a commune.")]})
-    if acting_user is not None and not scoping.area_in_scope(acting_user, area, TEAM_WRITERS):
+    if acting_user is not None and not policy.permits(acting_user, "team", "add", area):
         raise PermissionDenied(_("Only commune officers and province administrators can manage teams."))
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from areas import scoping
+from areas import policy
 from areas.models import Area, Level
 from households.services import export_log
 from imports.base import workbook_bytes
@@ -21,7 +21,7 @@ from members.models import Member
 from members.resources import MemberImport
 from teams import services
 from teams.forms import DissolveForm, TeamForm
-from teams.models import ROSTER_EXPORTERS, ROSTER_WRITERS, TEAM_WRITERS, Team
+from teams.models import Team
 
 
 def form_errors(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
@@ -40,22 +40,23 @@ def _forbidden(request):
 
 
 def _scoped_team(request, pk: int) -> Team:
-    return get_object_or_404(Team.objects.for_user(request.user).select_related("area__parent").with_roster(), pk=pk)
+    teams = Team.objects.restrict(request.user, "view").select_related("area__parent").with_roster()
+    return get_object_or_404(teams, pk=pk)
 
 
 @login_required
 def team_list(request):
     """Teams of the user's area (or of ``?area=``), with active member counts and roster warnings."""
-    teams = Team.objects.for_user(request.user).select_related("area__parent").with_roster()
+    teams = Team.objects.restrict(request.user, "view").select_related("area__parent").with_roster()
     area = None
     if request.GET.get("area", "").isdigit():
-        area = get_object_or_404(Area.objects.for_user(request.user), pk=request.GET["area"])
+        area = get_object_or_404(Area.objects.restrict(request.user, "view"), pk=request.GET["area"])
         teams = teams.filter(area__path__startswith=area.path)
     if request.GET.get("status") in ("active", "dissolved"):
         teams = teams.filter(status=request.GET["status"])
     page = Paginator(teams.order_by("area__path", "name"), 100).get_page(request.GET.get("page"))
     communes = (
-        Area.objects.for_user(request.user).current().filter(level=Level.COMMUNE).order_by("name")
+        Area.objects.restrict(request.user, "view").current().filter(level=Level.COMMUNE).order_by("name")
         if not request.user.role_assignments.filter(area__level__in=[Level.COMMUNE, Level.HAMLET]).exists()
         else Area.objects.none()
     )
@@ -66,8 +67,8 @@ def team_list(request):
             "page": page,
             "area": area,
             "communes": communes[:300],
-            "can_found": scoping.holds_role(request.user, TEAM_WRITERS),
-            "can_export": scoping.holds_role(request.user, ROSTER_EXPORTERS),
+            "can_found": policy.permits(request.user, "team", "add"),
+            "can_export": policy.permits(request.user, "member", "export"),
         },
     )
 
@@ -83,8 +84,8 @@ def team_detail(request, pk: int):
             "team": team,
             "active_members": [m for m in members if m.is_active],
             "former_members": [m for m in members if not m.is_active],
-            "can_edit_team": scoping.area_in_scope(request.user, team.area, TEAM_WRITERS),
-            "can_edit_roster": team.is_active and scoping.area_in_scope(request.user, team.area, ROSTER_WRITERS),
+            "can_edit_team": policy.permits(request.user, "team", "change", team.area),
+            "can_edit_roster": team.is_active and policy.permits(request.user, "member", "change", team.area),
         },
     )
 
@@ -92,7 +93,7 @@ def team_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_found(request):
-    if not scoping.holds_role(request.user, TEAM_WRITERS):
+    if not policy.permits(request.user, "team", "add"):
         return _forbidden(request)
     initial = {"established_on": timezone.localdate()}
     if request.GET.get("area", "").isdigit():
@@ -113,7 +114,7 @@ def team_found(request):
 @require_http_methods(["GET", "POST"])
 def team_edit(request, pk: int):
     team = _scoped_team(request, pk)
-    if not scoping.area_in_scope(request.user, team.area, TEAM_WRITERS):
+    if not policy.permits(request.user, "team", "change", team.area):
         return _forbidden(request)
     fields = ["area", "name", "established_on", "decision_number", "decision_issuer", "zalo_group_url", "notes"]
     form = TeamForm(request.POST or None, user=request.user, initial={f: getattr(team, f) for f in fields})
@@ -132,7 +133,7 @@ def team_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def team_dissolve(request, pk: int):
     team = _scoped_team(request, pk)
-    if not scoping.area_in_scope(request.user, team.area, TEAM_WRITERS):
+    if not policy.permits(request.user, "team", "dissolve", team.area):
         return _forbidden(request)
     form = DissolveForm(request.POST or None, initial={"dissolved_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -150,13 +151,13 @@ def team_dissolve(request, pk: int):
 def roster_export(request):
     """The roster of the user's scope (or of ``?area=``: a commune, a province…) in the import template's layout.
 
-    Personal data: only for the roles of ``ROSTER_EXPORTERS``, and logged."""
-    if not scoping.holds_role(request.user, ROSTER_EXPORTERS):
+    Personal data: the policy's ``member.export``, and logged."""
+    if not policy.permits(request.user, "member", "export"):
         return _forbidden(request)
-    members = Member.objects.for_user(request.user, roles=ROSTER_EXPORTERS)
+    members = Member.objects.restrict(request.user, "export")
     name, area = "danh-sach-thanh-vien", None
     if request.GET.get("area", "").isdigit():
-        area = get_object_or_404(Area.objects.for_user(request.user, roles=ROSTER_EXPORTERS), pk=request.GET["area"])
+        area = get_object_or_404(policy.areas(request.user, "member", "export"), pk=request.GET["area"])
         members = members.filter(team__area__path__startswith=area.path)
         name += f"-{area.code or area.pk}"
     if request.GET.get("active") == "1":

@@ -36,27 +36,36 @@ def test_a_user_without_a_role_is_refused_and_has_no_link(client, django_user_mo
     assert NAV_LINK not in client.get("/").content.decode()
 
 
-def test_the_menu_leads_the_roles_that_work_with_households_to_the_checklists(
-    client, team_member_a1, team_leader_a1, commune_officer_a, province_admin, superuser
+def test_the_menu_leads_officers_and_team_leaders_to_the_checklists(
+    client, team_leader_a1, commune_officer_a, province_admin, superuser
 ):
-    for user in (team_member_a1, team_leader_a1, commune_officer_a, province_admin, superuser):
+    for user in (team_leader_a1, commune_officer_a, province_admin, superuser):
         client.force_login(user)
         assert NAV_LINK in client.get("/teams/").content.decode(), user
         assert client.get(PICK).status_code == 200
 
 
-def test_a_viewer_who_is_also_a_team_member_gets_the_checklists_of_the_team_hamlet_only(
+def test_a_team_member_is_refused_the_checklists_which_are_for_officers_and_leaders(
+    client, team_member_a1, hamlet_a1, household_a1
+):
+    client.force_login(team_member_a1)
+    assert NAV_LINK not in client.get("/teams/").content.decode()
+    assert client.get(PICK).status_code == 403
+    assert client.get(f"{PICK}{hamlet_a1.pk}/").status_code == 403
+
+
+def test_a_viewer_who_is_also_a_team_leader_gets_the_checklists_of_the_team_hamlet_only(
     client, viewer, hamlet_a1, hamlet_b1
 ):
-    RoleAssignment.objects.create(user=viewer, role=Role.TEAM_MEMBER, area=hamlet_a1)
+    RoleAssignment.objects.create(user=viewer, role=Role.TEAM_LEADER, area=hamlet_a1)
     client.force_login(viewer)
     assert _names(client.get(PICK)) == ["Ấp A1"]
     assert client.get(f"{PICK}{hamlet_a1.pk}/").status_code == 200
     assert client.get(f"{PICK}{hamlet_b1.pk}/").status_code == 404  # in the viewer scope only
 
 
-def test_a_team_member_sees_their_hamlet_without_a_commune_filter(client, team_member_a1, hamlet_a1, hamlet_a2):
-    client.force_login(team_member_a1)
+def test_a_team_leader_sees_their_hamlet_without_a_commune_filter(client, team_leader_a1, hamlet_a1, hamlet_a2):
+    client.force_login(team_leader_a1)
     response = client.get(PICK)
     assert _names(response) == ["Ấp A1"]
     assert 'name="commune"' not in response.content.decode()  # one commune: nothing to choose

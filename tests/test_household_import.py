@@ -147,10 +147,13 @@ def test_a_team_leader_imports_the_households_of_their_hamlet_only(
     assert list(Household.objects.values_list("code", flat=True)) == ["HGD-1"]
 
 
-def test_a_team_member_imports_nothing(api, team_member_a1, commune_a, hamlet_a1):
+def test_a_team_member_may_not_upload_a_household_file_which_is_neither_stored_nor_parsed(
+    api, team_member_a1, commune_a, hamlet_a1
+):
     rows = [[commune_a.code, hamlet_a1.name, "HGD-1", "Lê A", "", 2, "", "Không", "", "Có"]]
-    assert post(api(team_member_a1), rows).json()["status"] == "rejected"
-    assert Household.objects.count() == 0
+    response = post(api(team_member_a1), rows)
+    assert response.status_code == 403 and "không cho phép" in response.json()["detail"]
+    assert Household.objects.count() == 0 and not ImportJob.objects.exists()
 
 
 def test_formulas_in_an_uploaded_file_are_row_errors(api, commune_officer_a, commune_a, hamlets):

@@ -294,21 +294,21 @@ def test_household_changes_are_audited(api, team_leader_a1, household_a1):
 
 
 def test_the_checklist_lists_what_each_household_still_lacks_and_is_logged(
-    client, team_member_a1, household_a1, hamlet_a1
+    client, team_leader_a1, household_a1, hamlet_a1
 ):
     Household.objects.filter(pk=household_a1.pk).update(has_dvctt_account=True)
-    client.force_login(team_member_a1)
+    client.force_login(team_leader_a1)
     response = client.get(f"/households/checklist/{hamlet_a1.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "A1-001" in html and "Chủ hộ A1-001" in html
     assert "0912345623" not in html  # phones are not printed
     log = ExportLog.objects.get()
-    assert log.user == team_member_a1 and log.kind == "household_checklist" and log.rows == 1
+    assert log.user == team_leader_a1 and log.kind == "household_checklist" and log.rows == 1
 
 
-def test_the_checklist_of_a_hamlet_outside_the_scope_is_404(client, team_member_a1, hamlet_b1):
-    client.force_login(team_member_a1)
+def test_the_checklist_of_a_hamlet_outside_the_scope_is_404(client, team_leader_a1, hamlet_b1):
+    client.force_login(team_leader_a1)
     assert client.get(f"/households/checklist/{hamlet_b1.pk}/").status_code == 404
     assert not ExportLog.objects.exists()
 

@@ -166,7 +166,7 @@ def test_reports_outside_the_scope_are_404_and_roles_are_enforced(
     assert _request(other, commune_with_visits).status_code == 400  # an area outside the scope does not exist
     assert api(viewer).get(f"{REPORTS}{report_id}/").status_code == 200  # viewers read
     assert api(viewer).post(f"{REPORTS}{report_id}/submit/").status_code == 403
-    assert _request(api(team_member_a1), commune_with_visits).status_code == 400
+    assert _request(api(team_member_a1), commune_with_visits).status_code == 403  # no role that prepares reports
     assert _request(api(commune_officer_a), commune_with_visits, "2026-13").status_code == 400
     future = (date.today().replace(day=28) + timedelta(days=10)).strftime("%Y-%m")
     assert _request(api(commune_officer_a), commune_with_visits, future).status_code == 400

@@ -1,7 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from areas import scoping
 from areas.models import HAMLET_KINDS, Area
 from cnscd.api import ScopedPrimaryKeyRelatedField
 
@@ -19,7 +18,7 @@ class HamletSerializer(serializers.ModelSerializer):
     """What a commune officer sends to create or edit a hamlet (answered with an ``AreaSerializer``)."""
 
     parent = ScopedPrimaryKeyRelatedField(
-        queryset=Area.objects.all(), roles=scoping.AREA_WRITERS, allow_null=False, required=True
+        queryset=Area.objects.all(), rule=("area", "add"), allow_null=False, required=True
     )
     kind = serializers.ChoiceField(
         choices=[(kind, kind) for kind in HAMLET_KINDS], help_text=_("Kind of hamlet (Thôn, Ấp, Bản, Khóm…).")

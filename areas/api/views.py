@@ -1,11 +1,12 @@
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from areas import scoping, services
+from areas import services
 from areas.api.serializers import AreaSerializer, HamletSerializer
 from areas.filters import AreaFilter
 from areas.models import Area, Level
@@ -23,14 +24,12 @@ class AreaViewSet(ScopedModelViewSet):
     queryset = Area.objects.all()
     serializer_class = AreaSerializer
     filterset_class = AreaFilter
-    write_roles = scoping.AREA_WRITERS
+    denied_messages = {"add": gettext_lazy("Only commune officers and province administrators can create hamlets.")}
 
     def get_serializer_class(self):
         return HamletSerializer if self.action in ("create", "update", "partial_update") else AreaSerializer
 
     def create(self, request, *args, **kwargs):
-        if not scoping.holds_role(request.user, scoping.AREA_WRITERS):
-            raise PermissionDenied(_("Only commune officers and province administrators can create hamlets."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         hamlet = services.hamlet_create(acting_user=request.user, **serializer.validated_data)

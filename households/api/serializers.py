@@ -18,7 +18,7 @@ MASKED_UNCHANGED = object()  # a masked phone sent back as it was read
 
 class HouseholdSerializer(serializers.ModelSerializer):
     area = ScopedPrimaryKeyRelatedField(
-        queryset=Area.objects.all(), roles=services.HOUSEHOLD_WRITERS, help_text=_("The household's hamlet.")
+        queryset=Area.objects.all(), rule=("household", "add"), help_text=_("The household's hamlet.")
     )
     categories = serializers.ListField(
         child=serializers.ChoiceField(

@@ -9,10 +9,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from areas import scoping
 from areas.models import Area
 from cnscd.api import ScopedModelViewSet, ScopedViewSetMixin
 from households import services
@@ -33,23 +32,20 @@ from households.resources import households_export_xlsx
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_roles(user, roles, message: str) -> None:
-    if not scoping.holds_role(user, roles):
-        raise PermissionDenied(message)
-
-
 class HouseholdViewSet(ScopedModelViewSet):
     """Households of the hamlets in the user's scope. Phones are masked above the commune."""
 
     queryset = Household.objects.select_related("area")
     serializer_class = HouseholdSerializer
     filterset_class = HouseholdFilter
-    read_roles = services.HOUSEHOLD_READERS
-    read_denied = gettext_lazy("Households hold personal data: your role does not give access to them.")
-    write_roles = services.HOUSEHOLD_WRITERS
+    policy_actions = {"export": "export", "export_xlsx": "export"}
+    denied_messages = {
+        "view": gettext_lazy("Households hold personal data: your role does not give access to them."),
+        "add": gettext_lazy("Only team leaders and commune officers can add households."),
+        "export": gettext_lazy("You are not allowed to export households."),
+    }
 
     def create(self, request, *args, **kwargs):
-        _require_roles(request.user, self.write_roles, _("Only team leaders and commune officers can add households."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         household = services.household_create(acting_user=request.user, **serializer.validated_data)
@@ -94,10 +90,9 @@ class HouseholdViewSet(ScopedModelViewSet):
     def _exported(self, request) -> tuple[QuerySet, Area | None]:
         """The filtered households of the user's scope for exporting (not the wider scope they may only read), and
         the area filtered on, under which the export is logged."""
-        _require_roles(request.user, services.HOUSEHOLD_EXPORTERS, _("You are not allowed to export households."))
-        scope = Household.objects.select_related("area").for_user(request.user, roles=services.HOUSEHOLD_EXPORTERS)
+        scope = Household.objects.select_related("area").restrict(request.user, "export")
         area_id = request.query_params.get("area", "")
-        area = Area.objects.for_user(request.user).filter(pk=area_id).first() if area_id.isdigit() else None
+        area = Area.objects.restrict(request.user, "view").filter(pk=area_id).first() if area_id.isdigit() else None
         return self.filter_queryset(scope), area
 
     def destroy(self, request, *args, **kwargs):
@@ -134,9 +129,11 @@ class VisitViewSet(
     )
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
-    read_roles = services.HOUSEHOLD_READERS
-    read_denied = gettext_lazy("Visits hold personal data: your role does not give access to them.")
-    write_roles = services.VISIT_DELEGATES
+    policy_actions = {"bulk": "add"}
+    denied_messages = {
+        "view": gettext_lazy("Visits hold personal data: your role does not give access to them."),
+        "add": gettext_lazy("Only team members can log visits."),
+    }
 
     @extend_schema(
         request=VisitWriteSerializer,
@@ -147,7 +144,6 @@ class VisitViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        _require_roles(request.user, services.VISIT_WRITERS, _("Only team members can log visits."))
         item, errors = visit_shape(request.data)
         if errors:
             raise ValidationError(errors)
@@ -181,7 +177,6 @@ class VisitViewSet(
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Up to 500 visits from an offline phone; one result per item, in order."""
-        _require_roles(request.user, services.VISIT_WRITERS, _("Only team members can log visits."))
         items = request.data.get("visits") if isinstance(request.data, dict) else None
         if not isinstance(items, list):
             raise ValidationError({"visits": [_("Send the visits as a list.")]})

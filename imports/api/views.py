@@ -1,14 +1,20 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from cnscd.api import ScopedViewSetMixin
 from imports import services
 from imports.api.serializers import ImportJobSerializer
 from imports.models import ImportJob
 
 
 class ImportJobViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Spreadsheet imports (``kind`` ∈ hamlets, members, households): ``POST`` a file (multipart), then follow
     its progress.
@@ -20,9 +26,7 @@ class ImportJobViewSet(
     queryset = ImportJob.objects.all()
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
-
-    def get_queryset(self):
-        return super().get_queryset().for_user(self.request.user)
+    denied_messages = {"add": gettext_lazy("Your role does not allow importing this kind of file.")}
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -5,13 +5,13 @@ from accounts.models import User
 from areas.models import Area
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from members.models import Member, TrainingSession
-from teams.models import ROSTER_WRITERS, Team
+from teams.models import Team
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), roles=ROSTER_WRITERS)
+    team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), rule=("member", "add"))
     user = ScopedPrimaryKeyRelatedField(
-        queryset=User.objects.all(), roles=ROSTER_WRITERS, allow_null=True, required=False
+        queryset=User.objects.all(), rule=("member", "add"), allow_null=True, required=False
     )
     phone = serializers.CharField(
         required=False, allow_blank=True, max_length=20, help_text=_("Vietnamese mobile number, e.g. 0912345678.")
@@ -53,9 +53,9 @@ class MemberRetireSerializer(serializers.Serializer):
 
 
 class TrainingSessionSerializer(serializers.ModelSerializer):
-    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), roles=ROSTER_WRITERS)
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("trainingsession", "add"))
     attendees = ScopedPrimaryKeyRelatedField(
-        queryset=Member.objects.all(), roles=ROSTER_WRITERS, many=True, required=False
+        queryset=Member.objects.all(), rule=("trainingsession", "add"), many=True, required=False
     )
 
     class Meta:

@@ -1,22 +1,17 @@
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from areas import scoping
 from cnscd.api import ScopedModelViewSet
 from members import services
 from members.api.serializers import MemberRetireSerializer, MemberSerializer, TrainingSessionSerializer
 from members.filters import MemberFilter, TrainingSessionFilter
 from members.models import Member, TrainingSession
-from teams.models import ROSTER_WRITERS
 
-
-def _require_roster_writer(user) -> None:
-    if not scoping.holds_role(user, ROSTER_WRITERS):
-        raise PermissionDenied(_("Only commune officers and team leaders can change rosters."))
+ROSTER_DENIED = gettext_lazy("Only commune officers and team leaders can change rosters.")
 
 
 class MemberViewSet(ScopedModelViewSet):
@@ -26,10 +21,9 @@ class MemberViewSet(ScopedModelViewSet):
     queryset = Member.objects.all()
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
-    write_roles = ROSTER_WRITERS
+    denied_messages = {"add": ROSTER_DENIED}
 
     def create(self, request, *args, **kwargs):
-        _require_roster_writer(request.user)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = services.member_create(acting_user=request.user, **serializer.validated_data)
@@ -68,10 +62,9 @@ class TrainingSessionViewSet(ScopedModelViewSet):
     queryset = TrainingSession.objects.select_related("area").prefetch_related("attendees")
     serializer_class = TrainingSessionSerializer
     filterset_class = TrainingSessionFilter
-    write_roles = ROSTER_WRITERS
+    denied_messages = {"add": ROSTER_DENIED}
 
     def perform_create(self, serializer):
-        _require_roster_writer(self.request.user)
         data = dict(serializer.validated_data)
         attendees = data.pop("attendees", [])
         serializer.instance = services.training_session_save(

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from areas.models import Area
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from reports.models import Indicator, Report, Target
-from reports.services import REPORT_WRITERS, TARGET_WRITERS
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -16,7 +15,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 class TargetSerializer(serializers.ModelSerializer):
     indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
-    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), roles=TARGET_WRITERS)
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("target", "add"))
     month = serializers.IntegerField(min_value=1, max_value=12, allow_null=True, required=False, default=None)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     value = serializers.DecimalField(max_digits=14, decimal_places=1, min_value=0)
@@ -44,7 +43,7 @@ class KpiSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), roles=REPORT_WRITERS)
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("report", "add"))
     area_name = serializers.CharField(source="area.name", read_only=True)
     file = serializers.SerializerMethodField()
     period = serializers.RegexField(

@@ -1,5 +1,6 @@
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -7,7 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from areas import scoping
+from areas import policy
 from areas.models import Area
 from cnscd.api import ScopedViewSetMixin
 from cnscd.pagination import Pagination
@@ -46,7 +47,7 @@ class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Target.objects.select_related("indicator", "area")
     serializer_class = TargetSerializer
     filterset_class = TargetFilter
-    write_roles = services.TARGET_WRITERS
+    denied_messages = {"add": gettext_lazy("Only province administrators can set targets.")}
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -66,8 +67,6 @@ class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(TargetSerializer(target, context=context).data, status=code)
 
     def create(self, request, *args, **kwargs):
-        if not scoping.holds_role(request.user, self.write_roles):
-            raise PermissionDenied(_("Only province administrators can set targets."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         target, created = services.target_set(acting_user=request.user, **serializer.validated_data)
@@ -120,6 +119,8 @@ class KpiView(APIView):
         responses={200: KpiSerializer(many=True)},
     )
     def get(self, request):
+        if not policy.permits(request.user, "kpi", "view"):
+            raise PermissionDenied(_("Your login has no role yet, so it shows no data."))
         params = request.query_params
         try:
             period = parse_period(params.get("period", ""))
@@ -132,7 +133,7 @@ class KpiView(APIView):
                 raise ValidationError({"area": [_("Choose an area.")]})
         else:
             try:
-                area = Area.objects.for_user(request.user).get(pk=int(area_id))
+                area = Area.objects.restrict(request.user, "view").get(pk=int(area_id))
             except (ValueError, Area.DoesNotExist) as error:
                 raise NotFound() from error
         indicators = selectors.indicator_list()
@@ -161,7 +162,7 @@ class KpiRefreshView(APIView):
     )
     def post(self, request):
         """Queue a rollup (``?full=true`` for a full one); 202 with the task id."""
-        if not scoping.holds_role(request.user, services.KPI_REFRESHERS):
+        if not policy.permits(request.user, "kpi", "refresh"):
             raise PermissionDenied(_("Only officers can refresh the KPIs."))
         from reports.tasks import rollup_full_task, rollup_incremental_task
 
@@ -182,7 +183,12 @@ class ReportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListMode
 
     queryset = Report.objects.select_related("area")
     serializer_class = ReportSerializer
-    write_roles = services.REPORT_WRITERS
+    policy_actions = {"return_": "return"}
+    denied_messages = {
+        "submit": gettext_lazy("Only commune officers and above can submit reports."),
+        "approve": gettext_lazy("Only province administrators can approve reports."),
+        "return": gettext_lazy("Only province administrators can return reports."),
+    }
     filterset_fields = ["area", "period", "status"]
 
     def create(self, request, *args, **kwargs):
@@ -225,9 +231,3 @@ class ReportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListMode
             filename=f"bao-cao-cnscd-{report.area.code or report.area.pk}-{report.period}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-
-    def check_object_permissions(self, request, obj):
-        # Transitions check their own roles (submit: commune officer and above; approve/return: province admin).
-        if self.action in ("submit", "approve", "return_", "download"):
-            return
-        super().check_object_permissions(request, obj)

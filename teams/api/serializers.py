@@ -3,11 +3,11 @@ from rest_framework import serializers
 
 from areas.models import Area
 from cnscd.api import ScopedPrimaryKeyRelatedField
-from teams.models import TEAM_WRITERS, Team
+from teams.models import Team
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), roles=TEAM_WRITERS)
+    area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("team", "add"))
     member_count = serializers.IntegerField(source="active_member_count", read_only=True, default=0)
     leader = serializers.IntegerField(source="leader_pk", read_only=True, default=None, allow_null=True)
     leader_name = serializers.CharField(read_only=True, default=None, allow_null=True)

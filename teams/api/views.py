@@ -1,16 +1,15 @@
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from areas import scoping
 from cnscd.api import ScopedModelViewSet
 from teams import services
 from teams.api.serializers import TeamDissolveSerializer, TeamSerializer
 from teams.filters import TeamFilter
-from teams.models import TEAM_WRITERS, Team
+from teams.models import Team
 
 
 class TeamViewSet(ScopedModelViewSet):
@@ -22,14 +21,12 @@ class TeamViewSet(ScopedModelViewSet):
     queryset = Team.objects.select_related("area").with_roster()
     serializer_class = TeamSerializer
     filterset_class = TeamFilter
-    write_roles = TEAM_WRITERS
+    denied_messages = {"add": gettext_lazy("Only commune officers and province administrators can found teams.")}
 
     def _fresh(self, team: Team) -> dict:
         return TeamSerializer(self.get_queryset().get(pk=team.pk), context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs):
-        if not scoping.holds_role(request.user, TEAM_WRITERS):
-            raise PermissionDenied(_("Only commune officers and province administrators can found teams."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         team = services.team_found(acting_user=request.user, **serializer.validated_data)
