@@ -25,10 +25,20 @@ from imports import xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000  # data rows per file, unless a kind sets its own ``max_rows``
+MAX_CELL = 2_000  # characters in one cell of a template column (the longest field, a note, holds 2,000)
+MAX_COLUMNS = xlsx.MAX_COLUMNS
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): NUL cannot be stored by PostgreSQL and
+# none of them belongs in a name, code or address.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class FileError(Exception):
-    """The file as a whole cannot be read (wrong format, encoding, headers, size): nothing is imported."""
+    """The file as a whole cannot be read (wrong format, encoding, headers, size): nothing is imported.
+    ``row`` is the spreadsheet row where reading stopped, when there is one."""
+
+    def __init__(self, message, row: int | None = None):
+        super().__init__(message)
+        self.row = row
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Column:
     required: bool = False
     help: str = ""
     example: str = ""
+    max_length: int = MAX_CELL  # characters the column's field holds: longer cells are row errors when read
 
 
 @dataclass
@@ -108,27 +119,59 @@ class ImportHandler:
 
     def __init__(self, *, acting_user):
         self.acting_user = acting_user
+        self.read_errors: list[RowError] = []
+
+    def cell_errors(self, number: int, values: dict) -> list[RowError]:
+        """The errors of a row's cells whatever the kind: too long, or holding control characters (NUL…)."""
+        errors = []
+        for key, value in values.items():
+            if not isinstance(value, str):
+                continue
+            limit = self.column(key).max_length
+            if len(value) > limit:
+                errors.append(RowError(number, self.header_of(key), _("At most %(n)s characters.") % {"n": limit}))
+            elif CONTROL.search(value):
+                errors.append(
+                    RowError(
+                        number,
+                        self.header_of(key),
+                        _("The cell holds an invisible control character (such as NUL); retype its text."),
+                    )
+                )
+        return errors
 
     # --- reading -------------------------------------------------------------------------------------------
     def read(self, fileobj, name: str) -> list[tuple[int, dict]]:
         """Every data row as (spreadsheet row number, {column key: raw value}); raises FileError.
 
-        An .xlsx sheet is streamed (openpyxl read-only): only the kept rows are held in memory.
+        An .xlsx sheet is streamed (openpyxl read-only): only the kept rows are held in memory. A row with a cell
+        that no kind may store (too long, control characters) is left out of the rows and its errors are kept in
+        ``read_errors``: the dry run and the import both report them (an import saves nothing while there are any).
         """
+        self.read_errors = []
         raw_rows = self._raw_rows(fileobj, name)
         try:
             head = list(itertools.islice(raw_rows, 5))
             header_row_number, header = self._find_header(head)
             rows = []
             limit = self.max_rows
+            count = 0
             for number, values in itertools.chain(head, raw_rows):
                 if number <= header_row_number:
                     continue
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
-                rows.append((number, {key: values[i] if i < len(values) else None for i, key in header.items()}))
-                if len(rows) > limit:
+                count += 1
+                kept = {key: values[i] if i < len(values) else None for i, key in header.items()}
+                problems = self.cell_errors(number, kept)
+                if problems:
+                    self.read_errors.extend(problems)
+                else:
+                    rows.append((number, kept))
+                if count > limit:
                     raise FileError(_("The file has more than %(n)s rows; split it into smaller files.") % {"n": limit})
+        except xlsx.XlsxLimitError as error:
+            raise FileError(error.message) from error
         except xlsx.XlsxError as error:
             raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
         finally:
@@ -149,11 +192,19 @@ class ImportHandler:
                 ) from error
             sample = text[:4096]
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-            return ((i, [v if v != "" else None for v in row]) for i, row in enumerate(reader, start=1))
+            return self._csv_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
+        if lower.endswith(".xlsx"):
+            try:
+                xlsx.check_archive(fileobj)  # before anything is parsed: zip bombs, rows and columns
+            except xlsx.XlsxLimitError as error:
+                raise FileError(error.message) from error
+            except xlsx.XlsxError as error:
+                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
         if lower.endswith(".xlsx") and self.fast_xlsx:
             try:
                 return xlsx.iter_rows(fileobj)
+            except xlsx.XlsxLimitError as error:
+                raise FileError(error.message) from error
             except xlsx.XlsxError as error:
                 raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
         if lower.endswith(".xlsx"):
@@ -165,11 +216,38 @@ class ImportHandler:
         raise FileError(_("Upload an Excel (.xlsx) or CSV file."))
 
     @staticmethod
-    def _sheet_rows(workbook) -> Iterator[tuple[int, list]]:
+    def _bounded(number: int, values: list) -> list:
+        """A row of at most MAX_COLUMNS cells (empty cells beyond are dropped), within the sheet's row bound."""
+        if number > xlsx.MAX_ROWS or (
+            len(values) > MAX_COLUMNS and any(v not in (None, "") for v in values[MAX_COLUMNS:])
+        ):
+            raise FileError(
+                _("The sheet has more than %(rows)s rows or %(columns)s columns; split it into smaller files.")
+                % {"rows": f"{xlsx.MAX_ROWS:,}".replace(",", "."), "columns": MAX_COLUMNS},
+                row=number,
+            )
+        return values[:MAX_COLUMNS]
+
+    @classmethod
+    def _csv_rows(cls, reader) -> Iterator[tuple[int, list]]:
+        number = 0
+        try:
+            for number, row in enumerate(reader, start=1):
+                yield number, cls._bounded(number, [v if v != "" else None for v in row])
+        except csv.Error as error:  # a field over the csv module's own limit (131,072 characters), a stray quote
+            raise FileError(
+                _("Row %(row)s cannot be read: a cell is longer than %(n)s characters or its quotes do not match.")
+                % {"row": number + 1, "n": MAX_CELL},
+                row=number + 1,
+            ) from error
+
+    @classmethod
+    def _sheet_rows(cls, workbook) -> Iterator[tuple[int, list]]:
         """The first sheet's rows, one at a time; the workbook is closed when the generator is."""
         try:
             sheet = workbook.worksheets[0]
-            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, cls._bounded(number, list(values))
         finally:
             workbook.close()
 
@@ -199,7 +277,10 @@ class ImportHandler:
         raise NotImplementedError
 
     def header_of(self, key: str) -> str:
-        return next(c.header for c in self.columns if c.key == key)
+        return self.column(key).header
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
 
     def text(self, row: dict, key: str, errors: list[RowError], number: int) -> str:
         """A text cell, refusing formulas."""

@@ -15,9 +15,16 @@ class HamletImport(ImportHandler):
     title = "Danh sách thôn ấp"
     columns = [
         Column("commune_code", "Mã xã", True, gettext_lazy("Official code of the commune (5 digits)."), "27496"),
-        Column("name", "Tên thôn/ấp", True, gettext_lazy("Name of the hamlet."), "Ấp 1"),
+        Column("name", "Tên thôn/ấp", True, gettext_lazy("Name of the hamlet."), "Ấp 1", max_length=200),
         Column("kind", "Loại", True, gettext_lazy("One of the kinds listed above."), "Ấp"),
-        Column("code", "Mã thôn/ấp", False, gettext_lazy("The commune's own code for the hamlet, if any."), ""),
+        Column(
+            "code",
+            "Mã thôn/ấp",
+            False,
+            gettext_lazy("The commune's own code for the hamlet, if any."),
+            "",
+            max_length=20,
+        ),
     ]
     instructions = [
         gettext_lazy("One row per hamlet. Columns marked * are required. Keep the first row (the headers) as it is."),

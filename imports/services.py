@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
-from imports import registry
+from imports import registry, xlsx
 from imports.base import FileError, RowError
 from imports.models import FINISHED, ImportJob, ImportStatus
 
@@ -30,14 +30,10 @@ def _estimate_rows(job: ImportJob) -> int:
         if name.endswith(".csv"):
             return max(0, sum(1 for _line in handle) - 1)
         try:
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(handle, read_only=True)
-            rows = (workbook.worksheets[0].max_row or 1) - 1
-            workbook.close()
-            return max(0, rows)
-        except Exception:  # unreadable: the run says why
+            xlsx.check_archive(handle)  # nothing of a workbook beyond the bounds is parsed, not even here
+        except xlsx.XlsxError:  # unreadable or too big: the run says why, at once
             return 0
+        return max(0, (xlsx.declared_rows(handle) or 1) - 1)
 
 
 @transaction.atomic
@@ -95,12 +91,14 @@ def import_job_run(*, job_id: int) -> ImportJob:
             rows = handler.read(handle, job.original_name)
         job.rows = len(rows)
         ImportJob.objects.filter(pk=job.pk).update(rows=job.rows)
-        errors = handler.check(rows, progress)
+        # Cells no kind may store (too long, control characters) are refused by the reading, in the dry run and
+        # the import alike, so a dry run that says valid always imports.
+        errors = sorted([*handler.read_errors, *handler.check(rows, progress)], key=lambda e: (e.row or 0, e.field))
         if not errors and not job.dry_run:
             with transaction.atomic():
                 created, updated, unchanged = handler.save()
     except FileError as error:
-        errors = [RowError(None, _("file"), str(error))]
+        errors = [RowError(error.row, _("file"), str(error))]
     except IntegrityError:  # a concurrent change broke a rule after the check: nothing was saved
         logger.warning("import %s: integrity error while saving", job.pk, exc_info=True)
         errors = [RowError(None, _("file"), _("The data changed while importing; nothing was saved. Try again."))]

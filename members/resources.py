@@ -108,7 +108,8 @@ class MemberImport(ImportHandler):
             gettext_lazy("Used only when the hamlet has no active team yet."),
             "Tổ CNSCĐ Ấp 1",
         ),
-        Column("full_name", "Họ và tên", True, gettext_lazy("Full name."), "Nguyễn Văn An"),
+            max_length=200,
+        Column("full_name", "Họ và tên", True, gettext_lazy("Full name."), "Nguyễn Văn An", max_length=150),
         Column("gender", "Giới tính", True, gettext_lazy("Nam, Nữ or Khác."), "Nam"),
         Column("birth_year", "Năm sinh", False, gettext_lazy("Four digits."), "1995"),
         Column(
