@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 
 from areas import policy
 from areas.models import Area, Level
+from cnscd import phones
 from households import services
 from households.models import Category, Household
 from imports.base import Column, ImportHandler, RowError, cell_text, workbook_bytes
-from members.validators import normalize_phone
 
 CATEGORY_LABELS_VI = {
     Category.POOR: "Hộ nghèo",
@@ -144,7 +144,7 @@ class HouseholdImport(ImportHandler):
             "phone",
             "Số điện thoại",
             False,
-            gettext_lazy("Vietnamese mobile number; kept only if the household agreed (next column)."),
+            gettext_lazy("Vietnamese mobile or landline number; kept only if the household agreed (next column)."),
             "0912345678",
         ),
         Column(
@@ -270,7 +270,7 @@ class HouseholdImport(ImportHandler):
                 )
             elif "*" not in phone:  # a masked number from an export is checked against the portal later
                 try:
-                    phone = normalize_phone(phone)
+                    phone = phones.household(phone)
                 except DjangoValidationError as problem:
                     error("phone", f"“{phone}”: {problem.messages[0]}")
 

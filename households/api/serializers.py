@@ -3,16 +3,17 @@ import threading
 import uuid
 from datetime import date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from areas.models import Area
+from cnscd import phones
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from households import services
 from households.models import ActivityType, Category, Channel, Household, Visit
 
-PHONE_RE = re.compile(r"^(?:\+84|0)\d{8,10}$")
 MASKED_UNCHANGED = object()  # a masked phone sent back as it was read
 
 
@@ -30,8 +31,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
     phone = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=15,
-        help_text=_("Kept only with consent; shown masked to district and province staff."),
+        max_length=phones.MAX_TYPED,
+        help_text=_(
+            "A Vietnamese mobile or landline, stored as 0…; kept only with consent; shown masked to district and "
+            "province staff."
+        ),
     )
 
     class Meta:
@@ -67,9 +71,12 @@ class HouseholdSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 _("A masked phone number can only be sent back unchanged; enter the full number to change it.")
             )
-        if value and not PHONE_RE.match(value):
-            raise serializers.ValidationError(_("Enter a Vietnamese phone number, e.g. 0912345678."))
-        return value
+        if not value:
+            return value
+        try:
+            return phones.household(value)  # the rule of imports and pages too
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages[0]) from error
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("phone") is MASKED_UNCHANGED:
