@@ -126,3 +126,68 @@ def rebuild_paths() -> int:
             """
         )
         return cursor.rowcount
+
+
+class RoleMoveStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Waiting for a decision")
+    CONFIRMED = "confirmed", _("Move confirmed")
+    REFUSED = "refused", _("Move refused")
+
+
+class RoleMoveQuerySet(ScopedQuerySet):
+    area_path_field = "to_area__path"  # a move is decided by whoever may decide for the unit it leads to
+
+
+class RoleMove(models.Model):
+    """A role assignment on a former commune that the reorganisation proposes to move to the commune's successor.
+
+    ``manage.py apply_reorganization`` moves hamlets and records at once, but a role only through this plan: until
+    a province administrator confirms the move, the assignment stays on the former commune, whose subtree no
+    longer holds anything current (deny by default); refusing deletes it. ``widens`` says the successor covers
+    more than the former commune (other former communes merged into it, or hamlets of its own); ``also_covers``
+    names what it adds: ``{"communes": [former communes], "hamlets": [hamlets that were not the former
+    commune's, at most 20], "hamlets_total": n}``.
+    """
+
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("role"), max_length=20)
+    from_area = models.ForeignKey(Area, verbose_name=_("former unit"), on_delete=models.PROTECT, related_name="+")
+    to_area = models.ForeignKey(Area, verbose_name=_("successor unit"), on_delete=models.PROTECT, related_name="+")
+    widens = models.BooleanField(_("widens the scope"), default=False)
+    also_covers = models.JSONField(_("also covers"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoleMoveStatus.choices, default=RoleMoveStatus.PROPOSED
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = RoleMoveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proposed role move")
+        verbose_name_plural = _("proposed role moves")
+        ordering = ["-widens", "to_area__name", "user__username", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "from_area"],
+                condition=Q(status="proposed"),
+                name="role_move_one_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role}: {self.from_area} → {self.to_area}"
+
+    @property
+    def role_label(self) -> str:
+        from accounts.models import Role
+
+        return Role(self.role).label if self.role in Role.values else self.role

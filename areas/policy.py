@@ -114,6 +114,9 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
         "add": ROSTER_WRITERS,
     },
     "exportlog": {"view": OFFICERS},
+    # The reorganisation's plan of role moves (areas.models.RoleMove): a role on a former commune reaches the
+    # merged commune only when a province administrator confirms it.
+    "rolemove": {"view": (PROVINCE_ADMIN,), "confirm": (PROVINCE_ADMIN,)},
     "dashboard": {"view": ALL_ROLES},
 }
 

@@ -4,9 +4,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from areas import policy, services
+from areas import policy, reorganization, services
 from areas.forms import HamletForm
-from areas.models import Area, Level
+from areas.models import Area, Level, RoleMove, RoleMoveStatus
 
 
 @login_required
@@ -32,4 +32,58 @@ def commune_hamlets(request, pk: int):
         request,
         "areas/hamlets.html",
         {"commune": commune, "hamlets": hamlets, "form": form, "can_edit": can_edit and commune.is_current},
+    )
+
+
+@login_required
+def reorganization_roles(request):
+    """The reorganisation's role moves for a province administrator: each proposed move, the widening ones marked
+    with what they add, confirmed or refused one by one (or every non-widening one at once)."""
+    if not policy.permits(request.user, "rolemove", "view"):
+        return render(request, "403.html", status=403)
+    if request.method == "POST":
+        if not policy.permits(request.user, "rolemove", "confirm"):
+            return render(request, "403.html", status=403)
+        action = request.POST.get("action")
+        try:
+            if action == "confirm_non_widening":
+                n = reorganization.role_moves_confirm_non_widening(acting_user=request.user)
+                messages.success(request, _("%(n)s moves that widen no scope confirmed.") % {"n": n})
+            elif action in ("confirm", "refuse"):
+                pk = request.POST.get("move", "")
+                if not pk.isdigit():
+                    messages.error(request, _("Choose a move."))
+                    return redirect("reorganization-roles")
+                role_move = get_object_or_404(RoleMove.objects.restrict(request.user, "confirm"), pk=int(pk))
+                if action == "confirm":
+                    reorganization.role_move_confirm(role_move=role_move, acting_user=request.user)
+                    text = _("%(user)s is now %(role)s of %(area)s.")
+                else:
+                    reorganization.role_move_refuse(role_move=role_move, acting_user=request.user)
+                    text = _("Refused: %(user)s no longer holds %(role)s on %(area)s.")
+                where = role_move.to_area if action == "confirm" else role_move.from_area
+                messages.success(
+                    request, text % {"user": role_move.user, "role": role_move.role_label, "area": where.name}
+                )
+            else:
+                messages.error(request, _("Unknown action."))
+        except ValidationError as error:
+            messages.error(request, " ".join(str(m) for m in error.detail.values()))
+        return redirect("reorganization-roles")
+    waiting = list(reorganization.pending_role_moves(request.user))
+    decided = (
+        RoleMove.objects.restrict(request.user, "view")
+        .exclude(status=RoleMoveStatus.PROPOSED)
+        .select_related("user", "from_area", "to_area", "decided_by")
+        .order_by("-decided_at", "-pk")[:20]
+    )
+    return render(
+        request,
+        "areas/reorganization_roles.html",
+        {
+            "waiting": waiting,
+            "non_widening": sum(1 for m in waiting if not m.widens),
+            "widening": sum(1 for m in waiting if m.widens),
+            "decided": decided,
+        },
     )
