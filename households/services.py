@@ -259,6 +259,21 @@ def own_members(user) -> list[Member]:
     return cache["_own_members"]
 
 
+def one_stop_desk_path(team: Team) -> str:
+    """The path of the commune whose one-stop desk (bộ phận một cửa) a team staffs: its hamlet's commune, or its own
+    commune for a commune-level team."""
+    path = team.area.path
+    if team.area.level == Level.COMMUNE:
+        return path
+    return path[: path.rstrip("/").rfind("/") + 1]
+
+
+def at_one_stop_desk(*, area: Area, team: Team | None) -> bool:
+    """A visit without a household logged on the commune of the team's hamlet (or a commune-level team's commune):
+    help at the commune's one-stop desk, counted for that commune and above, never for a hamlet (API.md)."""
+    return team is not None and area.level == Level.COMMUNE and area.path == one_stop_desk_path(team)
+
+
 def visit_check(
     *,
     acting_user,
@@ -341,6 +356,8 @@ def visit_check(
     else:
         if area.level not in (Level.HAMLET, Level.COMMUNE):
             error("area", _("Without a household, the area must be a hamlet or a commune."))
+        elif at_one_stop_desk(area=area, team=team):
+            pass  # the member logging it (or logged for) was checked above; the desk is the team's own commune
         elif not scoping.area_in_scope(acting_user, area, VISIT_WRITERS):
             error("area", _("This area does not exist or is outside your area."))
         elif team is not None and not area.path.startswith(team.area.path):
@@ -576,7 +593,8 @@ def _own_member_for(item: dict, active: list[Member], former: list[Member], plac
 
     def fit(member: Member) -> tuple[bool, bool]:  # False sorts first; the sort is stable: active entries first
         began = member.joined_on is None or day is None or member.joined_on <= day
-        return (place is not None and not place.path.startswith(member.team.area.path), not began)
+        holds = place is None or place.path.startswith(member.team.area.path)
+        return (not (holds or at_one_stop_desk(area=place, team=member.team)), not began)
 
     candidates.sort(key=fit)
     if not candidates:  # the latest ended entry, so that the refusal says when the member left
@@ -611,6 +629,7 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                 ids[name].add(item[name])
     households: dict[int, Household] = {}
     areas: dict[int, Area] = {}
+    communes: dict[int, Area] = {}  # communes outside the user's scope: only a team's one-stop desk may use them
     members: dict[int, Member] = {}
     hamlets: dict[int, Area | None] = {}  # a batch's households share a few hamlets: one object each
     former: list[Member] = []  # the user's roster entries that have ended, for visits dated before the end
@@ -649,6 +668,8 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
                     [area] = instances(row, Area)
                     if _in_visit_scope(acting_user, area):
                         areas[area.pk] = area
+                    elif area.level == Level.COMMUNE:
+                        communes[area.pk] = area
             else:
                 own = []
                 for row in rows:
@@ -676,16 +697,20 @@ def visits_resolve(*, acting_user, items: list[dict]) -> list[dict]:
             household = households.get(item["household"])
             if household is None:
                 errors["household"] = [_("This household does not exist or is outside your area.")]
+        desk = None
         if item.get("area") is not None:
             area = areas.get(item["area"])
-            if area is None:
-                errors["area"] = [_("This area does not exist or is outside your area.")]
+            desk = communes.get(item["area"]) if household is None else None
         if item.get("member") is not None:
             member = members.get(item["member"])
             if member is None:
                 errors["member"] = [_("This member does not exist or is outside your area.")]
         else:
-            member = _own_member_for(item, mine, former, (household.area if household is not None else area))
+            member = _own_member_for(item, mine, former, (household.area if household is not None else area or desk))
+        if area is None and desk is not None and member is not None and at_one_stop_desk(area=desk, team=member.team):
+            area = desk
+        if item.get("area") is not None and area is None:
+            errors["area"] = [_("This area does not exist or is outside your area.")]
         if member is not None and item.get("team") is not None and item["team"] != member.team_id:
             errors["team"] = [_("The member is not on this team.")]
         if errors:
