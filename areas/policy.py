@@ -58,6 +58,7 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
         "add": AREA_WRITERS,
         "change": AREA_WRITERS,
         "dissolve": AREA_WRITERS,
+        "delete": AREA_WRITERS,
     },
     "member": {
         "view": ALL_ROLES,

@@ -72,6 +72,8 @@ def import_confirm(request, pk: int):
 def import_template(request, kind: str):
     if kind not in registry.KINDS:
         raise Http404
+    if not policy.permits(request.user, *registry.RULES[kind]):
+        return render(request, "403.html", status=403)
     handler = registry.handler_class(kind)(acting_user=request.user)
     response = HttpResponse(workbook_bytes(handler.workbook()), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="mau-{kind}.xlsx"'

@@ -216,12 +216,14 @@ def run() -> tuple[list[Row], list[str]]:
                         transaction.set_rollback(True)
                     leak = scope == "outside" and stored > 0
                     cells.append(Cell(persona, label, scope, response.status_code, leak, f"stored {stored}"))
+    page_cells = _pages(world, world_module)
     leaks = [c for c in cells if c.leak]
     outside = [c for c in cells if c.scope == "outside"]
     inside_reads = [c for c in cells if c.scope == "inside" and c.operation.startswith("GET") and "{id}" in c.operation]
     visible = sum(1 for c in inside_reads if c.status == 200)
     statuses = Counter(c.status for c in outside)
     report = [f"LEAK {c.persona:17} {c.operation:45} {c.scope:7} → {c.status} {c.note}" for c in leaks]
+    report += [f"LEAK {c.persona:17} {c.operation:45} {c.scope:7} → {c.status} {c.note}" for c in page_cells if c.leak]
     report += [f"{c.persona:17} {c.operation:45} {c.scope:7} → {c.status} {c.note}" for c in cells if not c.leak]
     personas = len(clients)
     result = (
@@ -229,14 +231,118 @@ def run() -> tuple[list[Row], list[str]]:
         f"({len(outside)} out of scope: {', '.join(f'{s}×{n}' for s, n in sorted(statuses.items()))}; "
         f"in scope {visible}/{len(inside_reads)} retrieves answered 200): {count(len(leaks), 'leak')}"
     )
+    page_leaks = [c for c in page_cells if c.leak]
+    pages_result = (
+        f"{personas - 1} personas + a login without a role × {len({c.operation for c in page_cells})} page, "
+        f"partial and export URLs (GET and POST): {count(len(page_cells), 'check')}, "
+        f"{count(len(page_leaks), 'leak')}"
+    )
     return [
         Row(
             "access matrix: role × resource × action × in/out of scope",
             "0 leaks (out of scope always 404 or excluded from lists)",
             result,
             not leaks,
-        )
+        ),
+        Row(
+            "access matrix: pages, htmx partials and exports",
+            "0 leaks (an object outside the scope: 403/404, none of its names in the body, nothing changed)",
+            pages_result,
+            not page_leaks,
+        ),
     ], report
+
+
+def _pages(world, world_module) -> list[Cell]:
+    """Every page URL (from the URL patterns: pages, htmx partials, exports) per persona, with the ids and
+    ``?area=`` of the corner outside its scope: the answer must be 403/404/405 (or a redirect), must name
+    nothing of that corner, and must change nothing; a login without a role is tried too."""
+    import re
+
+    from django.db import transaction
+    from django.test import Client
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from accounts.models import User
+    from areas.models import Area
+    from households.models import Household
+    from members.models import Member
+    from teams.models import Team
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if not route.startswith(("api/", "admin/", "i18n/")):
+                    yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern) and entry.name not in ("login", "logout", "service-worker", "manifest"):
+                yield entry.name, route
+
+    pages = list(walk(get_resolver().url_patterns))
+    kinds = {"member-edit": "member", "member-retire": "member", "commune-hamlets": "commune"}
+    users = dict(world.users)
+    nobody, _created = User.objects.get_or_create(username="r.no_role")
+    users["no_role"] = nobody.pk
+    cells: list[Cell] = []
+    for persona, user_id in users.items():
+        client = Client()
+        client.force_login(User.objects.get(pk=user_id))
+        outside_name = world_module.SCOPE.get(persona, ("A1", "B1"))[1]
+        corner = world.corners[outside_name]
+        secrets = [
+            Team.objects.get(pk=corner.team).name,
+            Member.objects.get(pk=corner.member).full_name,
+            Member.objects.get(pk=corner.leader).full_name,
+            Household.objects.get(pk=corner.household).head_name,
+            Area.objects.get(pk=corner.hamlet).name,
+        ]
+        ids = {
+            "team": corner.team,
+            "member": corner.member,
+            "report": corner.report,
+            "import": corner.import_job,
+            "commune": corner.commune,
+            "hamlet": corner.hamlet,
+        }
+        for name, route in pages:
+            kind = kinds.get(name) or next((k for k in ids if name.startswith(k)), "team")
+            if name.startswith("household-checklist"):
+                kind = "hamlet"
+            url = "/" + re.sub(
+                r"<(?:\w+:)?(\w+)>",
+                lambda m, kind=kind, ids=ids: {"kind": "members", "action": "approve"}.get(m.group(1), str(ids[kind])),
+                route,
+            )
+            has_id = "<int:" in route
+            url += ("&" if "?" in url else "?") + f"area={corner.hamlet}"
+            for method in ("GET", "POST"):
+                before = _fingerprint(corner)
+                with transaction.atomic():
+                    response = getattr(client, method.lower())(url)
+                    body = response.content.decode(errors="replace") if not response.streaming else ""
+                    changed = _fingerprint(corner) != before
+                    transaction.set_rollback(True)
+                named = [secret for secret in secrets if secret and secret in body]
+                refused = response.status_code in (302, 403, 404, 405)
+                leak = bool(named) or changed or (has_id and not refused) or response.status_code >= 500
+                note = f"names {named}" if named else ("changed" if changed else "")
+                cells.append(Cell(persona, f"{method} /{route}", "outside", response.status_code, leak, note))
+    return cells
+
+
+def _fingerprint(corner) -> tuple:
+    """What a write on the corner would change: its team, members, household and report."""
+    from households.models import Household
+    from members.models import Member
+    from reports.models import Report
+    from teams.models import Team
+
+    return (
+        tuple(Team.objects.filter(pk=corner.team).values_list("status", "name", "dissolved_on")),
+        tuple(Member.objects.filter(team_id=corner.team).order_by("pk").values_list("pk", "left_on", "phone")),
+        tuple(Household.objects.filter(pk=corner.household).values_list("code", "head_name", "phone")),
+        tuple(Report.objects.filter(pk=corner.report).values_list("status", "submitted_at", "approved_at")),
+    )
 
 
 def _row_count(prefix: str) -> int:

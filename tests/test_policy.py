@@ -108,6 +108,36 @@ def test_the_code_names_only_pairs_the_table_holds():
     assert not missing
 
 
+def test_every_action_of_every_api_viewset_has_its_rule():
+    from rest_framework.test import APIRequestFactory
+
+    from cnscd.api import ScopedViewSetMixin
+    from cnscd.urls import router
+
+    checked = 0
+    for _prefix, viewset, _basename in router.registry:
+        if not issubclass(viewset, ScopedViewSetMixin):
+            continue
+        for method, action in _actions(viewset):
+            view = viewset()
+            view.action = action
+            view.request = getattr(APIRequestFactory(), method)("/")
+            assert view.policy_action() in policy.POLICY[view._policy_model()], (viewset.__name__, action)
+            checked += 1
+    assert checked >= 40
+
+
+def _actions(viewset):
+    standard = {"list": "get", "retrieve": "get", "create": "post", "update": "put", "partial_update": "patch"}
+    standard["destroy"] = "delete"
+    for action, method in standard.items():
+        if hasattr(viewset, action):
+            yield method, action
+    for extra in viewset.get_extra_actions():
+        for method in extra.mapping:
+            yield method, extra.__name__
+
+
 # --- every page ------------------------------------------------------------------------------------------------
 
 PUBLIC_PAGES = {"login", "logout", "service-worker", "manifest", "set_language"}
