@@ -1,5 +1,6 @@
 """The API's shared pieces: the base viewset that applies the access policy, and a scoped related field."""
 
+from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -20,8 +21,13 @@ class ScopedViewSetMixin:
       ``denied_messages[action]``); lists show only the rows of the ``view`` scope.
     * Objects are looked up in the ``view`` scope, so an object outside it is a 404 whatever the action (existence
       never leaks); a write on it then demands the action's roles on the object (403 otherwise).
+    * A write request (POST, PUT, PATCH, DELETE) is one transaction, rolled back when it answers 4xx or 5xx: a
+      refused request changes nothing, and what it queued with ``transaction.on_commit`` is never sent. Viewsets
+      whose every write is one service call in its own transaction may set ``atomic_writes = False`` (the visit
+      sync: no savepoint per request).
     """
 
+    atomic_writes = True
     policy_model: str | None = None
     policy_actions: dict[str, str] = {}
     denied_messages: dict[str, str] = {}
@@ -38,6 +44,15 @@ class ScopedViewSetMixin:
         return {"create": "add", "update": "change", "partial_update": "change", "destroy": "delete"}.get(
             action, action
         )
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.atomic_writes or request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:  # DRF answered an exception raised after a first write
+                transaction.set_rollback(True)
+        return response
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

@@ -215,7 +215,8 @@ class ExportLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(_("what"), max_length=50)
-    area = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The log is filed under its area (who may read it follows from it): a unit with logs is not deleted.
+    area = models.ForeignKey("areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     params = models.JSONField(default=dict, blank=True)
     rows = models.PositiveIntegerField(default=0)
 

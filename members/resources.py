@@ -241,6 +241,8 @@ class MemberImport(ImportHandler):
                     error(key, _("“%(value)s” is not a date; use dd/mm/yyyy.") % {"value": cell_text(value)})
         if values["joined_on"] and values["left_on"] and values["left_on"] < values["joined_on"]:
             error("left_on", _("The leaving date cannot be before the joining date."))
+        elif values["left_on"] and values["left_on"] > timezone.localdate():
+            error("left_on", _("The leaving date cannot be in the future: record the departure once it happened."))
         values["ok"] = not row_errors
         errors.extend(row_errors)
         return values

@@ -74,6 +74,10 @@ def member_rules_check(member: Member) -> None:
         errors["birth_year"] = [_("Enter a plausible birth year.")]
     if member.joined_on and member.left_on and member.left_on < member.joined_on:
         errors["left_on"] = [_("The leaving date cannot be before the joining date.")]
+    elif member.left_on and member.left_on > timezone.localdate():
+        # A future date would free the phone and the citizen-ID at once (the roster's rules and the rollup read
+        # ``left_on``): a departure is recorded once it has happened.
+        errors["left_on"] = [_("The leaving date cannot be in the future: record the departure once it happened.")]
     if member.is_active:
         others = Member.objects.active().exclude(pk=member.pk).select_related("team")
         if not member.team.is_active:

@@ -63,7 +63,8 @@ class Target(models.Model):
     """A target (chỉ tiêu) for an indicator, an area and a year — or one month of it when ``month`` is set."""
 
     indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE)
-    area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    # A unit with targets is not deleted (its targets would go silently): the deletion is refused.
+    area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
     value = models.DecimalField(_("target"), max_digits=14, decimal_places=1)

@@ -12,7 +12,7 @@ import time
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -81,6 +81,37 @@ def target_set(
         defaults={"value": value, "created_by": acting_user},
     )
     return target, created
+
+
+@transaction.atomic
+def target_update(*, acting_user, target: Target, **fields) -> Target:
+    """Change a target's indicator, area, year, month or value. Every rule is checked before anything is written,
+    so a refused change leaves the target as it was (the API's PATCH once moved the indicator, then refused)."""
+    values = {
+        "indicator": target.indicator,
+        "area": target.area,
+        "year": target.year,
+        "month": target.month,
+        "value": target.value,
+        **fields,
+    }
+    _check_target_area(acting_user, target.area)
+    _check_target_area(acting_user, values["area"])
+    if values["indicator"].code == "hamlet_coverage" and values["value"] > 100:
+        raise ValidationError({"value": [_("A percentage cannot be above 100.")]})
+    key = {name: values[name] for name in ("indicator", "area", "year", "month")}
+    clash = _("A target for this indicator and period exists.")
+    if Target.objects.filter(**key).exclude(pk=target.pk).exists():
+        raise ValidationError({"non_field_errors": [clash]})
+    for name, value in values.items():
+        setattr(target, name, value)
+    target.created_by = acting_user
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError as error:  # a concurrent write took the same (indicator, area, year, month)
+        raise ValidationError({"non_field_errors": [clash]}) from error
+    return target
 
 
 # --- Reports ----------------------------------------------------------------------------------------------

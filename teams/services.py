@@ -7,6 +7,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import DateField, F, Value
 from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
@@ -94,6 +95,12 @@ def team_dissolve(*, acting_user, team: Team, dissolved_on: date) -> Team:
         raise ValidationError({"status": [_("This team is already dissolved.")]})
     if dissolved_on < team.established_on:
         raise ValidationError({"dissolved_on": [_("A team cannot be dissolved before it was founded.")]})
+    if dissolved_on > timezone.localdate():
+        # A dissolved team frees its unit at once (one active team per unit): a future date would let a second team
+        # be founded while the rollup still counts the first one until that date.
+        raise ValidationError(
+            {"dissolved_on": [_("The dissolution date cannot be in the future: dissolve the team on that day.")]}
+        )
     team.status = TeamStatus.DISSOLVED
     team.dissolved_on = dissolved_on
     team.save(update_fields=["status", "dissolved_on", "updated_at"])

@@ -130,6 +130,7 @@ class VisitViewSet(
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     policy_actions = {"bulk": "add"}
+    atomic_writes = False  # each write is one service call in its own transaction: no savepoint per sync
     denied_messages = {
         "view": gettext_lazy("Visits hold personal data: your role does not give access to them."),
         "add": gettext_lazy("Only team members can log visits."),

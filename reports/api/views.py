@@ -76,29 +76,7 @@ class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         target = self.get_object()
         serializer = self.get_serializer(target, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        fields = {
-            "indicator": target.indicator,
-            "area": target.area,
-            "year": target.year,
-            "month": target.month,
-            "value": target.value,
-            **serializer.validated_data,
-        }
-        if (fields["indicator"], fields["area"], fields["year"], fields["month"]) != (
-            target.indicator,
-            target.area,
-            target.year,
-            target.month,
-        ):
-            clash = Target.objects.filter(
-                indicator=fields["indicator"], area=fields["area"], year=fields["year"], month=fields["month"]
-            ).exclude(pk=target.pk)
-            if clash.exists():
-                raise ValidationError({"non_field_errors": [_("A target for this indicator and period exists.")]})
-            Target.objects.filter(pk=target.pk).update(
-                indicator=fields["indicator"], area=fields["area"], year=fields["year"], month=fields["month"]
-            )
-        target, _created = services.target_set(acting_user=request.user, **fields)
+        target = services.target_update(acting_user=request.user, target=target, **serializer.validated_data)
         return self._respond(target, status.HTTP_200_OK)
 
 
