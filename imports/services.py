@@ -43,6 +43,7 @@ def import_job_create(*, acting_user, kind: str, file, dry_run: bool) -> ImportJ
         raise ValidationError({"kind": [_("This kind of import is not available yet.")]})
     if not policy.permits(acting_user, *registry.RULES[kind]):
         raise PermissionDenied(_("Your role does not allow importing this kind of file."))
+    registry.handler_class(kind).admit(acting_user=acting_user)
     name = getattr(file, "name", "") or ""
     if not name.lower().endswith((".xlsx", ".csv")):
         raise ValidationError({"file": [_("Upload an Excel (.xlsx) or CSV file.")]})
@@ -133,6 +134,7 @@ def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
         raise ValidationError({"detail": _("Only a dry run without errors can be confirmed.")})
     if not policy.permits(acting_user, *registry.RULES[job.kind]):
         raise PermissionDenied(_("Your role does not allow importing this kind of file."))
+    registry.handler_class(job.kind).admit(acting_user=acting_user)
     again = ImportJob.objects.create(
         kind=job.kind,
         file=job.file.name,

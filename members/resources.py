@@ -20,6 +20,7 @@ from import_export import fields, resources
 from areas import policy
 from areas.models import Level
 from imports.base import Column, ImportHandler, RowError, cell_text, parse_date
+from members import duplicates
 from members.models import Gender, Member, MemberRole, Organization
 from members.validators import citizen_id_hash, normalize_citizen_id, normalize_phone
 from teams.models import Team, TeamStatus
@@ -166,7 +167,17 @@ class MemberImport(ImportHandler):
     ]
 
     # --- check ---------------------------------------------------------------------------------------------
+    @classmethod
+    def admit(cls, *, acting_user) -> None:
+        """A user who has used up today's out-of-scope refusals may not upload a roster (429, nothing stored)."""
+        duplicates.refusals_check(acting_user=acting_user)
+
     def check(self, rows, progress) -> list[RowError]:
+        try:  # the day's refusals may have run out since the upload (a large file waits for Celery)
+            duplicates.refusals_check(acting_user=self.acting_user)
+        except duplicates.TooManyRefusals as error:
+            self._rows = []
+            return [RowError(None, _("file"), str(error.detail))]
         errors: list[RowError] = []
         parsed: list[tuple[int, dict]] = []
         for i, (number, raw) in enumerate(rows, start=1):
@@ -292,12 +303,20 @@ class MemberImport(ImportHandler):
         self._teams = {t.area_id: t for t in Team.objects.active().filter(area_id__in=areas)}
 
     def _match_members(self, parsed, errors) -> None:
-        """Find each row's existing member (same phone or citizen-ID); refuse people active in another team."""
+        """Find each row's existing member (same phone or citizen-ID); refuse people active in another team.
+
+        A person active in a team the user may view is named on their row; people active in teams outside the
+        user's scope are never reported per row but once for the whole file, in dry runs as in real ones, and
+        the file counts one refusal of the day (``members.duplicates``): a file of candidate numbers learns at
+        most "someone here is active elsewhere", whichever row it is.
+        """
         phones = {v["phone"] for _n, v in parsed if v.get("phone")}
         hashes = {v["citizen_id_hash"] for _n, v in parsed if v.get("citizen_id_hash")}
         existing = list(
             Member.objects.filter(Q(phone__in=phones) | Q(citizen_id_hash__in=hashes)).select_related("team")
         )
+        visible = duplicates.visible_ids(acting_user=self.acting_user, members=[m for m in existing if m.is_active])
+        hidden = False
         by_phone, by_hash = defaultdict(list), defaultdict(list)
         for member in existing:
             if member.phone:
@@ -333,20 +352,26 @@ class MemberImport(ImportHandler):
                 member = active[0]
                 if team is None or member.team_id != team.pk:
                     if values["left_on"] is None:
-                        errors.append(
-                            RowError(
-                                number,
-                                self.header_of("phone" if values["phone"] else "citizen_id"),
-                                _("%(name)s is already an active member of “%(team)s”.")
-                                % {"name": member.full_name, "team": member.team},
+                        if member.pk in visible:
+                            errors.append(
+                                RowError(
+                                    number,
+                                    self.header_of("phone" if values["phone"] else "citizen_id"),
+                                    _("%(name)s is already an active member of “%(team)s”.")
+                                    % {"name": member.full_name, "team": member.team},
+                                )
                             )
-                        )
+                        else:
+                            hidden = True
                         values["ok"] = False
                     continue
                 values["member"] = member
             elif team is not None:
                 same = [m for m in candidates if m.team_id == team.pk and m.joined_on == values["joined_on"]]
                 values["member"] = same[0] if same else None
+        if hidden:
+            errors.append(RowError(None, _("file"), str(duplicates.OUT_OF_SCOPE_FILE_MESSAGE)))
+            duplicates.refusal_record(acting_user=self.acting_user, surface="roster import")
 
     def _check_leaders(self, parsed, errors) -> None:
         """At most one active leader per team, counting the leaders already on the portal."""

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
+from members import duplicates
 from members.models import Member, MemberRole, TrainingSession
 from members.validators import citizen_id_hash, normalize_citizen_id, normalize_phone
 from teams.models import Team
@@ -67,8 +68,13 @@ def _apply_identifiers(member: Member, phone: str | None, citizen_id: str | None
         raise ValidationError({field: list(error.messages)}) from error
 
 
-def member_rules_check(member: Member) -> None:
-    """Raise a ValidationError naming the field and the clash, or return when ``member`` may be saved."""
+def member_rules_check(member: Member, *, acting_user=None, probing: bool = True) -> None:
+    """Raise a ValidationError naming the field and the clash, or return when ``member`` may be saved.
+
+    A clash with a person outside ``acting_user``'s scope names nobody and is counted (``members.duplicates``);
+    ``probing`` (a new member, a changed number, a return to a team) makes an exhausted day's count refuse the
+    write with a 429 before anything is compared.
+    """
     errors: dict[str, list[str]] = {}
     if member.birth_year is not None and not (1900 <= member.birth_year <= timezone.localdate().year):
         errors["birth_year"] = [_("Enter a plausible birth year.")]
@@ -89,26 +95,20 @@ def member_rules_check(member: Member) -> None:
                     _("This team already has an active leader (%(name)s). Make them a deputy or member first.")
                     % {"name": leader.full_name}
                 ]
-        if member.phone:
-            clash = others.filter(phone=member.phone).first()
-            if clash:
-                errors["phone"] = [
-                    _("This phone number belongs to %(name)s, an active member of “%(team)s”.")
-                    % {"name": clash.full_name, "team": clash.team}
-                ]
-        if member.citizen_id_hash:
-            clash = others.filter(citizen_id_hash=member.citizen_id_hash).first()
-            if clash:
-                errors["citizen_id"] = [
-                    _("This citizen-ID belongs to %(name)s, an active member of “%(team)s”.")
-                    % {"name": clash.full_name, "team": clash.team}
-                ]
+        if probing and (member.phone or member.citizen_id_hash):
+            duplicates.refusals_check(acting_user=acting_user)  # before any lookup: the answer is the counter's
+        clashes: dict[str, Member] = {}
+        if member.phone and (clash := others.filter(phone=member.phone).first()):
+            clashes["phone"] = clash
+        if member.citizen_id_hash and (clash := others.filter(citizen_id_hash=member.citizen_id_hash).first()):
+            clashes["citizen_id"] = clash
+        errors |= duplicates.clash_errors(acting_user=acting_user, clashes=clashes, surface="roster write")
     if errors:
         raise ValidationError(errors)
 
 
-def _save(member: Member) -> Member:
-    member_rules_check(member)
+def _save(member: Member, *, acting_user, probing: bool) -> Member:
+    member_rules_check(member, acting_user=acting_user, probing=probing)
     try:
         with transaction.atomic():
             member.save()
@@ -151,7 +151,7 @@ def member_create(
         trained_on=trained_on,
     )
     _apply_identifiers(member, phone, citizen_id)
-    return _save(member)
+    return _save(member, acting_user=acting_user, probing=True)
 
 
 @transaction.atomic
@@ -161,6 +161,7 @@ def member_update(*, acting_user, member: Member, citizen_id: str | None = None,
     if "team" in fields and fields["team"] != member.team:
         _check_team(acting_user=acting_user, team=fields["team"])
     phone = fields.pop("phone", None)
+    before = (member.phone, member.citizen_id_hash, member.left_on)
     for field, value in fields.items():
         if field not in MEMBER_FIELDS:
             raise ValidationError({field: [_("This field cannot be changed here.")]})
@@ -168,7 +169,8 @@ def member_update(*, acting_user, member: Member, citizen_id: str | None = None,
     if "full_name" in fields:
         member.full_name = " ".join(member.full_name.split())
     _apply_identifiers(member, phone, citizen_id)
-    return _save(member)
+    probing = before != (member.phone, member.citizen_id_hash, member.left_on)
+    return _save(member, acting_user=acting_user, probing=probing)
 
 
 @transaction.atomic
@@ -178,7 +180,7 @@ def member_retire(*, acting_user, member: Member, left_on: date) -> Member:
     if not member.is_active:
         raise ValidationError({"left_on": [_("This member has already left the team.")]})
     member.left_on = left_on
-    return _save(member)
+    return _save(member, acting_user=acting_user, probing=False)
 
 
 @transaction.atomic

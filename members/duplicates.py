@@ -1,0 +1,157 @@
+"""The same person on two rosters: what a refusal may say, and how often (issue 11, item 4).
+
+A person (phone or citizen-ID) is active in one team only, across the whole country (SPEC §3.2), so a refusal
+always tells the requester that *someone* holds that number. What it must not do is tell them who or where, nor
+let them try numbers at will. The rule, used by the API, the pages (both through ``members.services``) and the
+roster import (``members.resources``):
+
+* **In scope** — the active member holding the number is on a team the requester may view (``member.view`` of
+  ``areas.policy``): the message names the person and the team, as before; the officer sees them anyway.
+* **Out of scope** — any other team, in another commune, district or province: one text,
+  ``OUT_OF_SCOPE_MESSAGE``, the same whatever the team, the province or whether the phone or the citizen-ID
+  matched, under the non-field key (so not even the field says which number it was). An import reports such
+  collisions once for the whole file (``OUT_OF_SCOPE_FILE_MESSAGE``, no row, no count), in a dry run as in a real
+  run: a file of 100 candidate citizen-IDs gets the same answer whichever candidate is right.
+* **Counted and limited** — each request refused because of out-of-scope data (one API/page write, one import
+  file) adds one to the requester's counter of the day (Asia/Ho_Chi_Minh date) in Django's cache (Redis in
+  production, so shared by every process), and is logged on the ``cnscd.security`` logger: who (user id and
+  login), when (the log record's time), which surface — never the numbers. Once a user has been refused
+  ``MEMBER_OUT_OF_SCOPE_REFUSALS_PER_DAY`` (default 20) times, every roster write that would compare a phone
+  or citizen-ID (a new member, a changed number, a return to a team, any roster import) is answered
+  ``TooManyRefusals`` — HTTP 429 with a Vietnamese message — *before* any lookup, until the next day: the answer
+  then depends on the counter only, not on the data.
+
+What remains: one refusal is one bit ("someone in this request is active elsewhere"); guessing one citizen-ID
+among 100 candidates by halving files needs about 7 refusals, so at most two or three people a day per login,
+each attempt in the log. Superusers and system callers (``acting_user=None``: reorganisations, seeding) see
+every team and are neither counted nor limited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.settings import api_settings
+
+from areas import policy
+from members.models import Member
+
+logger = logging.getLogger("cnscd.security")
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+DEFAULT_LIMIT = 20
+OUT_OF_SCOPE_MESSAGE = gettext_lazy(
+    "This person is active in another team; contact the province to move them to this team."
+)
+OUT_OF_SCOPE_FILE_MESSAGE = gettext_lazy(
+    "Some people in this file are active in other teams outside your area; nothing was imported. Contact the "
+    "province to move them, then import the file again."
+)
+
+
+class TooManyRefusals(PermissionDenied):
+    """Too many refusals caused by out-of-scope people today: 429 (a PermissionDenied, so pages show it too)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+    default_detail = gettext_lazy(
+        "Too many additions were refused today because the people are active in teams outside your area. "
+        "Try again tomorrow or contact the province."
+    )
+
+
+def _limit() -> int:
+    return int(getattr(settings, "MEMBER_OUT_OF_SCOPE_REFUSALS_PER_DAY", DEFAULT_LIMIT))
+
+
+def _key(user_id: int) -> str:
+    return f"members:out-of-scope-refusals:{user_id}:{timezone.localdate():%Y%m%d}"
+
+
+def _counted(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and not user.is_superuser
+
+
+def refusals_check(*, acting_user) -> None:
+    """Raise ``TooManyRefusals`` when ``acting_user`` has used up today's refusals (call before any lookup)."""
+    if _counted(acting_user) and (cache.get(_key(acting_user.pk)) or 0) >= _limit():
+        logger.warning(
+            "out-of-scope refusals: user %s (%s) over the daily limit, request refused",
+            acting_user.pk,
+            acting_user.get_username(),
+        )
+        raise TooManyRefusals()
+
+
+def refusals_forget(*, user_id: int) -> None:
+    """Start the day's count again for one user (support, after the province has looked at the log)."""
+    cache.delete(_key(user_id))
+
+
+def refusal_record(*, acting_user, surface: str) -> None:
+    """Count one refusal caused by out-of-scope data and log it (who and where, never the values)."""
+    if not _counted(acting_user):
+        return
+    key = _key(acting_user.pk)
+    cache.add(key, 0, timeout=2 * 24 * 3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=2 * 24 * 3600)
+        count = 1
+    logger.warning(
+        "out-of-scope duplicate refused: user %s (%s), surface %s, refusal %s of %s today",
+        acting_user.pk,
+        acting_user.get_username(),
+        surface,
+        count,
+        _limit(),
+    )
+
+
+def visible_ids(*, acting_user, members: Iterable[Member]) -> set[int]:
+    """The ids among ``members`` that ``acting_user`` may view (every one for superusers and system callers)."""
+    ids = {m.pk for m in members}
+    if acting_user is None or acting_user.is_superuser or not ids:
+        return ids
+    allowed = policy.restrict(Member.objects.filter(pk__in=ids), acting_user, "view")
+    return set(allowed.values_list("pk", flat=True))
+
+
+def in_scope_message(*, clash: Member, field: str) -> str:
+    """The message naming the person and team, for a clash the requester may see."""
+    if field == "phone":
+        text = _("This phone number belongs to %(name)s, an active member of “%(team)s”.")
+    else:
+        text = _("This citizen-ID belongs to %(name)s, an active member of “%(team)s”.")
+    return text % {"name": clash.full_name, "team": clash.team}
+
+
+def clash_errors(*, acting_user, clashes: dict[str, Member], surface: str) -> dict[str, list[str]]:
+    """The errors of a write whose ``clashes`` ({"phone"|"citizen_id": active member holding it}) refuse it.
+
+    Clashes in scope are named on their field; any out of scope adds the one neutral text under the non-field
+    key, counts one refusal and is logged.
+    """
+    errors: dict[str, list[str]] = {}
+    if not clashes:
+        return errors
+    visible = visible_ids(acting_user=acting_user, members=clashes.values())
+    hidden = False
+    for field, clash in clashes.items():
+        if clash.pk in visible:
+            errors[field] = [in_scope_message(clash=clash, field=field)]
+        else:
+            hidden = True
+    if hidden:
+        errors[NON_FIELD] = [str(OUT_OF_SCOPE_MESSAGE)]
+        refusal_record(acting_user=acting_user, surface=surface)
+    return errors
