@@ -3,7 +3,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import RoleAssignment, User
-from areas.scoping import path_q, scope_paths
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -14,15 +13,12 @@ class RoleAssignmentInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Staff see only users with a role inside their own scope (superusers see all)."""
+    """Users and their roles (the admin is superusers only: cnscd.admin)."""
 
     inlines = [RoleAssignmentInline]
     list_display = ["username", "full_name", "email", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "email"]
     fieldsets = DjangoUserAdmin.fieldsets + ((_("Portal"), {"fields": ["full_name"]}),)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
 
 
 @admin.register(RoleAssignment)
@@ -31,8 +27,4 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     autocomplete_fields = ["user", "area"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("user", "area")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(path_q("area__path", scope_paths(request.user)))
+    list_select_related = ["user", "area"]

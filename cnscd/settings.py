@@ -48,7 +48,7 @@ else:
 PERSONAL_DATA_HASH_KEY = setting("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cnscd.apps.PortalAdminConfig",  # django.contrib.admin, reserved to superusers (cnscd/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -56,9 +56,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-admin.site.site_header = "CNSCĐ Portal"
-admin.site.site_title = "CNSCĐ Portal"
-
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -5,13 +5,11 @@ from imports.models import ImportJob
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    """Read-only: a job is what happened to an upload."""
+    """Read-only: a job is what happened to an upload (the admin is superusers only: cnscd.admin)."""
 
     list_display = ["original_name", "kind", "status", "rows", "created_by", "created_at"]
     list_filter = ["kind", "status"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
+    list_select_related = ["created_by"]
 
     def has_add_permission(self, request):
         return False

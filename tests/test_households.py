@@ -367,21 +367,17 @@ def test_a_team_member_cannot_export(api, team_member_a1, hamlet_a1):
     assert api(team_member_a1).get(f"{URL}export/").status_code == 403
 
 
-def test_the_administration_keeps_the_consent_rule_and_the_scope(
-    client, commune_officer_a, household_a1, hamlet_a1, hamlet_b1
+def test_the_administration_keeps_the_consent_rule_and_households_in_hamlets(
+    client, superuser, household_a1, hamlet_a1, hamlet_b1
 ):
-    from django.contrib.auth.models import Permission
-
-    commune_officer_a.is_staff = True
-    commune_officer_a.save()
-    rights = Permission.objects.filter(codename__in=["change_household", "add_household"])
-    commune_officer_a.user_permissions.add(*rights)
-    client.force_login(commune_officer_a)
+    client.force_login(superuser)  # the administration is superusers only (cnscd/admin.py)
     url = f"/admin/households/household/{household_a1.pk}/change/"
     form = {"area": hamlet_a1.pk, "code": "A1-001", "head_name": "Chủ hộ A1-001", "address": "", "size": 4}
     response = client.post(url, form)  # consent unticked
     assert response.status_code == 302
     household_a1.refresh_from_db()
     assert (household_a1.consent_given, household_a1.phone, household_a1.consent_recorded_at) == (False, "", None)
+    response = client.post("/admin/households/household/add/", {**form, "area": hamlet_b1.parent_id, "code": "B-9"})
+    assert response.status_code == 200 and not Household.objects.filter(code="B-9").exists()  # a commune
     response = client.post("/admin/households/household/add/", {**form, "area": hamlet_b1.pk, "code": "B1-009"})
-    assert response.status_code == 200 and not Household.objects.filter(code="B1-009").exists()
+    assert response.status_code == 302 and Household.objects.filter(code="B1-009", area=hamlet_b1).exists()
