@@ -401,6 +401,7 @@ class HouseholdImport(ImportHandler):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT _pgh_attach_context()")
                 context_id = cursor.fetchone()[0]
+                withdrawn = self._withdrawals(cursor, rows)
                 with pgtrigger.ignore(*_HISTORY_TRIGGERS):
                     for start in range(0, len(rows), BATCH):
                         columns = [list(column) for column in zip(*rows[start : start + BATCH], strict=True)]
@@ -408,7 +409,22 @@ class HouseholdImport(ImportHandler):
                         inserted = [row[0] for row in cursor.fetchall()]
                         created += sum(inserted)
                         updated += len(inserted) - sum(inserted)
+            # A row saying Không for a household that had consented withdraws it: the history loses the phone too.
+            services.household_consent_withdrawn(acting_user=self.acting_user, household_ids=withdrawn)
         return created, updated, len(rows) - created - updated
+
+    @staticmethod
+    def _withdrawals(cursor, rows: list[list]) -> list[int]:
+        """The households that consent now and whose row in the file does not (locked, in the upsert's order)."""
+        refusing = [row for row in rows if not row[6]]
+        if not refusing:
+            return []
+        cursor.execute(
+            "SELECT h.id FROM households_household h JOIN unnest(%s::bigint[], %s::varchar[]) AS x(a, c) "
+            "ON h.area_id = x.a AND h.code = x.c WHERE h.consent_given ORDER BY h.area_id, h.code FOR UPDATE OF h",
+            [[row[0] for row in refusing], [row[1] for row in refusing]],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
     # --- export --------------------------------------------------------------------------------------------
     def export_rows(self, queryset) -> Iterator[list]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
 
+import pghistory
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from areas.models import Area, Level
 from cnscd.db import columns, execute_prepared, execute_prepared_together, instances
 from households.models import ActivityType, Channel, ExportLog, Household, HouseholdFlag, Visit
 from imports.base import neutralise
+from imports.masking import mask_values
 from members.models import Member
 from reports.services import rollup_soon_on_commit
 from teams.models import Team
@@ -60,6 +62,78 @@ def household_consent(fields: dict, instance: Household | None) -> dict:
     return fields
 
 
+CONSENT_WITHDRAWN = "consent_withdrawn"  # the label of the audit event that records a withdrawal
+
+
+def household_consent_withdrawn(*, acting_user, household_ids: Iterable[int]) -> int:
+    """Follow a withdrawal of consent into the audit history, in the caller's transaction.
+
+    The households (their consent is already withdrawn, their phone erased) lose the phone from every event of
+    their history, and every copy of those numbers kept in the free text of import reports and export logs is
+    masked. Each household gets one ``consent_withdrawn`` event: its row as it now is (no phone), with who and
+    when in the audit context, so the history still shows that there was consent and that it was withdrawn.
+    Returns the number of event rows scrubbed.
+    """
+    ids = sorted(set(household_ids))
+    if not ids:
+        return 0
+    event = Household.pgh_event_model
+    table = event._meta.db_table
+    tracked = ", ".join(f'"{f.column}"' for f in event._meta.concrete_fields if not f.name.startswith("pgh_"))
+    with pghistory.context(user=getattr(acting_user, "pk", None)), connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT DISTINCT phone FROM "{table}" WHERE pgh_obj_id = ANY(%s) AND phone <> %s', [ids, ""]
+        )  # fmt: skip
+        numbers = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f'UPDATE "{table}" SET phone = %s WHERE pgh_obj_id = ANY(%s) AND phone <> %s', ["", ids, ""])
+        scrubbed = cursor.rowcount
+        cursor.execute(
+            f'WITH context AS (SELECT _pgh_attach_context() AS value) INSERT INTO "{table}" '
+            f"({tracked}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) "
+            f"SELECT {tracked}, context.value, NOW(), %s, id FROM households_household, context "
+            "WHERE id = ANY(%s) AND NOT consent_given",
+            [CONSENT_WITHDRAWN, ids],
+        )
+        _phone_copies_mask(cursor, numbers)
+    return scrubbed
+
+
+# The free text the portal keeps that may hold a phone as typed: import reports (and their audit events), export
+# logs' parameters. New rows are masked when stored (imports.masking); this covers the rows stored before.
+_PHONE_COPIES = (
+    ("imports_importjob", "errors"),
+    ("imports_importjobevent", "errors"),
+    ("households_exportlog", "params"),
+)
+
+
+def _phone_copies_mask(cursor, numbers: list[str]) -> None:
+    for number in numbers:
+        if not number.isdigit():
+            continue  # stored numbers are digits (cnscd.phones); anything else is not replaced inside JSON text
+        for table, column in _PHONE_COPIES:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = replace({column}::text, %s, %s)::jsonb WHERE {column}::text LIKE %s",
+                [number, mask_phone(number), f"%{number}%"],
+            )
+
+
+def household_history_sweep() -> int:
+    """Erase the phone from every audit event of a household that no longer consents or no longer exists.
+
+    The safety net of ``household_consent_withdrawn`` (run daily by Celery beat): whatever path withdrew consent,
+    no phone stays in the history without the consent that allowed it. Returns the number of events scrubbed.
+    """
+    table = Household.pgh_event_model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" e SET phone = %s WHERE e.phone <> %s AND NOT EXISTS '
+            "(SELECT 1 FROM households_household h WHERE h.id = e.pgh_obj_id AND h.consent_given)",
+            ["", ""],
+        )
+        return cursor.rowcount
+
+
 def _household_area_check(area: Area) -> None:
     if area.level != Level.HAMLET:
         raise ValidationError({"area": [_("A household belongs to a hamlet.")]})
@@ -85,10 +159,13 @@ def household_update(*, acting_user, household: Household, **fields) -> Househol
     code = fields.get("code", household.code)
     if Household.objects.filter(area=area, code=code).exclude(pk=household.pk).exists():
         raise ValidationError({"code": [_("This hamlet already has a household with this code.")]})
+    consented = household.consent_given
     fields = household_consent(fields, household)
     for name, value in fields.items():
         setattr(household, name, value)
     household.save()
+    if consented and not household.consent_given:
+        household_consent_withdrawn(acting_user=acting_user, household_ids=[household.pk])
     return household
 
 
@@ -144,8 +221,9 @@ def export_log(*, acting_user, kind: str, rows: int, area: Area | None = None, p
     administration lists logs by scope).
     """
     areas = [area] if area is not None else _export_scope_areas(acting_user)
+    params = mask_values(params or {})  # a phone typed into a search box is not copied into the log
     ExportLog.objects.bulk_create(
-        ExportLog(user=acting_user, kind=kind, rows=rows, area=where, params=params or {}) for where in areas or [None]
+        ExportLog(user=acting_user, kind=kind, rows=rows, area=where, params=params) for where in areas or [None]
     )
 
 

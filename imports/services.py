@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from areas import policy
 from imports import registry, xlsx
 from imports.base import FileError, RowError
+from imports.masking import mask_values
 from imports.models import FINISHED, ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,10 @@ logger = logging.getLogger(__name__)
 SYNC_MAX_ROWS = getattr(settings, "IMPORT_SYNC_MAX_ROWS", 1000)
 MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 PROGRESS_EVERY = 250
+# An uploaded file holds citizen-IDs and phones, with or without consent: it is deleted once its import ends, or,
+# for a dry run without errors, once it is confirmed. A file still on disk after this many hours (a valid dry run
+# nobody confirmed, a crash) is removed by ``import_files_cleanup`` (Celery beat, hourly).
+FILE_MAX_AGE_HOURS = getattr(settings, "IMPORT_FILE_MAX_AGE_HOURS", 24)
 
 
 def _estimate_rows(job: ImportJob) -> int:
@@ -54,13 +61,17 @@ def import_job_create(*, acting_user, kind: str, file, dry_run: bool) -> ImportJ
     job = ImportJob.objects.create(
         kind=kind, file=file, original_name=name[-255:], dry_run=dry_run, created_by=acting_user
     )
-    job.rows = _estimate_rows(job)
-    job.save(update_fields=["rows"])
-    if job.rows <= SYNC_MAX_ROWS:
-        import_job_run(job_id=job.pk)
-        job.refresh_from_db()
-    else:
-        transaction.on_commit(lambda: _enqueue(job.pk))
+    try:
+        job.rows = _estimate_rows(job)
+        job.save(update_fields=["rows"])
+        if job.rows <= SYNC_MAX_ROWS:
+            import_job_run(job_id=job.pk)
+            job.refresh_from_db()
+        else:
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    except BaseException:
+        _file_delete(job.file.name)  # the job's row is rolled back: its file must not stay behind it
+        raise
     return job
 
 
@@ -110,11 +121,14 @@ def import_job_run(*, job_id: int) -> ImportJob:
     else:
         status = ImportStatus.IMPORTED
     job.status = status
-    job.errors = [e.as_dict() for e in errors]
+    # The report says where and what, never the citizen-ID or phone typed in the cell (imports.masking).
+    job.errors = [mask_values(e.as_dict()) for e in errors]
     job.processed = job.rows
     job.created, job.updated, job.unchanged = created, updated, unchanged
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "errors", "processed", "rows", "created", "updated", "unchanged", "finished_at"])
+    if status != ImportStatus.VALID:
+        job.file.name = import_file_release(name=job.file.name)
     return job
 
 
@@ -125,6 +139,9 @@ def import_job_fail(*, job_id: int) -> None:
         errors=[RowError(None, _("file"), _("The import failed unexpectedly; nothing was saved.")).as_dict()],
         finished_at=timezone.now(),
     )
+    name = ImportJob.objects.filter(pk=job_id).values_list("file", flat=True).first()
+    if name:
+        import_file_release(name=name)
 
 
 @transaction.atomic
@@ -135,6 +152,11 @@ def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
     if not policy.permits(acting_user, *registry.RULES[job.kind]):
         raise PermissionDenied(_("Your role does not allow importing this kind of file."))
     registry.handler_class(job.kind).admit(acting_user=acting_user)
+    if not job.file.name or not job.file.storage.exists(job.file.name):
+        raise ValidationError(
+            {"detail": _("The checked file has been deleted (after %(hours)s hours); upload it again.")
+             % {"hours": FILE_MAX_AGE_HOURS}}
+        )  # fmt: skip
     again = ImportJob.objects.create(
         kind=job.kind,
         file=job.file.name,
@@ -149,3 +171,74 @@ def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
     else:
         transaction.on_commit(lambda: _enqueue(again.pk))
     return again
+
+
+# --- Uploaded files ----------------------------------------------------------------------------------------
+
+
+def _file_delete(name: str) -> None:
+    if name:
+        try:
+            default_storage.delete(name)
+        except OSError:  # already gone, or the disk refuses: the hourly cleanup tries again
+            logger.warning("import file %s could not be deleted", name, exc_info=True)
+
+
+def import_file_release(*, name: str) -> str:
+    """Delete an uploaded file and forget it in every job that names it (a dry run and its confirmation share
+    one file); the jobs and their row reports stay. Returns the new (empty) name."""
+    _file_delete(name)
+    if name:
+        ImportJob.objects.filter(file=name).update(file="")
+    return ""
+
+
+def import_files_cleanup(*, now=None) -> int:
+    """Remove what a crash or an unconfirmed dry run left on disk; returns the number of files deleted.
+
+    A file goes when its jobs are all finished and none is a valid dry run younger than ``FILE_MAX_AGE_HOURS``;
+    a job still pending or running after that time is failed (its worker is gone). A file under the imports
+    folder that no job names (a rolled-back upload) goes once it is that old.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=FILE_MAX_AGE_HOURS)
+    stuck = ImportJob.objects.exclude(status__in=FINISHED).filter(created_at__lt=cutoff)
+    deleted = len({name for name in stuck.values_list("file", flat=True) if name})
+    for job_id in stuck.values_list("pk", flat=True):
+        import_job_fail(job_id=job_id)  # releases its file
+    named = ImportJob.objects.exclude(file="")
+    keep = set(
+        named.exclude(status__in=FINISHED).values_list("file", flat=True)
+    ) | set(
+        named.filter(status=ImportStatus.VALID, finished_at__gte=cutoff).values_list("file", flat=True)
+    )  # fmt: skip
+    for name in set(named.values_list("file", flat=True)) - keep:
+        import_file_release(name=name)
+        deleted += 1
+    known = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))
+    for name in _stored_files(UPLOAD_FOLDER):
+        if name in known:
+            continue
+        try:
+            modified = default_storage.get_modified_time(name)
+        except OSError:
+            continue
+        if modified < cutoff:
+            _file_delete(name)
+            deleted += 1
+    return deleted
+
+
+UPLOAD_FOLDER = "imports"  # ImportJob.file's upload_to starts with it
+
+
+def _stored_files(folder: str) -> list[str]:
+    """Every file under ``folder`` of the default storage, as storage names."""
+    try:
+        folders, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    names = [f"{folder}/{name}" for name in files]
+    for sub in folders:
+        names.extend(_stored_files(f"{folder}/{sub}"))
+    return names

@@ -13,3 +13,9 @@ def run_import(self, job_id: int) -> str:
             services.import_job_fail(job_id=job_id)
             raise
         raise self.retry(exc=error) from error
+
+
+@shared_task(acks_late=True)
+def import_files_cleanup_task() -> int:
+    """Hourly (Celery beat): delete the uploaded files a crash or an unconfirmed dry run left on disk."""
+    return services.import_files_cleanup()

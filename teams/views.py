@@ -86,6 +86,8 @@ def team_detail(request, pk: int):
             "former_members": [m for m in members if not m.is_active],
             "can_edit_team": policy.permits(request.user, "team", "change", team.area),
             "can_edit_roster": team.is_active and policy.permits(request.user, "member", "change", team.area),
+            # phones and birth years: not for viewers (dashboards and reports only)
+            "show_personal": policy.permits(request.user, "member", "view_personal", team.area),
         },
     )
 

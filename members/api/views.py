@@ -27,14 +27,16 @@ class MemberViewSet(ScopedModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = services.member_create(acting_user=request.user, **serializer.validated_data)
-        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MemberSerializer(member, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
 
     def update(self, request, *args, **kwargs):
         member = self.get_object()
         serializer = self.get_serializer(member, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         member = services.member_update(acting_user=request.user, member=member, **serializer.validated_data)
-        return Response(MemberSerializer(member).data)
+        return Response(MemberSerializer(member, context=self.get_serializer_context()).data)
 
     def destroy(self, request, *args, **kwargs):
         member = self.get_object()
@@ -53,7 +55,7 @@ class MemberViewSet(ScopedModelViewSet):
         serializer = MemberRetireSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = services.member_retire(acting_user=request.user, member=member, **serializer.validated_data)
-        return Response(MemberSerializer(member).data)
+        return Response(MemberSerializer(member, context=self.get_serializer_context()).data)
 
 
 class TrainingSessionViewSet(ScopedModelViewSet):
