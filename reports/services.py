@@ -193,6 +193,18 @@ def _require(acting_user, report: Report, action: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def report_reviewable_by(*, user, report: Report) -> bool:
+    """Four-eyes: a submitted report is approved or returned by someone other than the person who submitted it."""
+    return report.submitted_by_id is None or report.submitted_by_id != user.pk
+
+
+def _require_second_pair_of_eyes(acting_user, report: Report) -> None:
+    if not report_reviewable_by(user=acting_user, report=report):
+        raise PermissionDenied(
+            _("You submitted this report, so another province administrator must approve or return it.")
+        )
+
+
 @transaction.atomic
 def report_submit(*, acting_user, report: Report) -> Report:
     report = Report.objects.select_for_update().select_related("area").get(pk=report.pk)
@@ -214,6 +226,7 @@ def report_approve(*, acting_user, report: Report) -> Report:
     _require(acting_user, report, "approve", _("Only province administrators can approve reports."))
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError({"status": [_("Only a submitted report can be approved.")]})
+    _require_second_pair_of_eyes(acting_user, report)
     report.status = ReportStatus.APPROVED
     report.approved_by, report.approved_at = acting_user, timezone.now()
     report.save()
@@ -226,6 +239,7 @@ def report_return(*, acting_user, report: Report, reason: str) -> Report:
     _require(acting_user, report, "return", _("Only province administrators can return reports."))
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError({"status": [_("Only a submitted report can be returned.")]})
+    _require_second_pair_of_eyes(acting_user, report)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the report is returned.")]})

@@ -205,3 +205,59 @@ def test_names_that_look_like_formulas_are_neutralised_in_the_workbook(api, comm
     assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
     texts = {c.value for c in cells}
     assert '\'=HYPERLINK("http://x.example","Ấp")' in texts and "'+Tổ 1" in texts
+
+
+@pytest.fixture
+def second_province_admin(province):
+    from accounts.models import Role, RoleAssignment, User
+
+    user = User.objects.create_user(username="tinh.admin2", password="Mật-khẩu-thử-2026", full_name="Tỉnh Hai")
+    RoleAssignment.objects.create(user=user, role=Role.PROVINCE_ADMIN, area=province)
+    return user
+
+
+def test_the_province_admin_who_submitted_a_report_cannot_approve_or_return_it(
+    api, province_admin, second_province_admin, commune_with_visits
+):
+    admin, other = api(province_admin), api(second_province_admin)
+    report_id = _request(admin, commune_with_visits).json()["id"]
+    assert admin.post(f"{REPORTS}{report_id}/submit/").json()["status"] == "submitted"
+    for verb, data in (("approve", {}), ("return", {"reason": "Tự trả lại"})):
+        refused = admin.post(f"{REPORTS}{report_id}/{verb}/", data)
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "Bạn là người nộp báo cáo này, nên một quản trị viên cấp tỉnh khác phải duyệt hoặc trả lại báo cáo."
+        )
+    assert Report.objects.get(pk=report_id).status == "submitted"
+    approved = other.post(f"{REPORTS}{report_id}/approve/").json()
+    assert approved["status"] == "approved"
+    report = Report.objects.get(pk=report_id)
+    assert (report.submitted_by, report.approved_by) == (province_admin, second_province_admin)
+
+
+def test_a_report_returned_by_another_admin_may_be_approved_by_the_first_once_someone_else_submits_it(
+    api, province_admin, second_province_admin, commune_officer_a, commune_with_visits
+):
+    admin, other = api(province_admin), api(second_province_admin)
+    report_id = _request(admin, commune_with_visits).json()["id"]
+    admin.post(f"{REPORTS}{report_id}/submit/")
+    assert other.post(f"{REPORTS}{report_id}/return/", {"reason": "Thiếu số liệu"}).json()["status"] == "returned"
+    assert api(commune_officer_a).post(f"{REPORTS}{report_id}/submit/").json()["status"] == "submitted"
+    assert admin.post(f"{REPORTS}{report_id}/approve/").json()["status"] == "approved"  # the last submitter counts
+
+
+def test_the_reports_page_hides_approve_and_return_from_the_submitter(
+    client, api, province_admin, second_province_admin, commune_with_visits
+):
+    report_id = _request(api(province_admin), commune_with_visits).json()["id"]
+    api(province_admin).post(f"{REPORTS}{report_id}/submit/")
+    approve_url = f"/reports/{report_id}/approve/"
+    client.force_login(province_admin)
+    html = client.get("/reports/").content.decode()
+    assert approve_url not in html and f"/reports/{report_id}/return/" not in html
+    assert "một quản trị viên cấp tỉnh khác sẽ duyệt hoặc trả lại" in html
+    client.post(approve_url)  # the page's own action is refused too
+    assert Report.objects.get(pk=report_id).status == "submitted"
+    client.force_login(second_province_admin)
+    html = client.get("/reports/").content.decode()
+    assert approve_url in html and f"/reports/{report_id}/return/" in html
