@@ -73,8 +73,11 @@ def test_every_page_of_a_logged_in_user_loads_the_logout_warning(client, commune
         assert "Còn %(n)s lượt hỗ trợ chưa đồng bộ" in html  # the count goes in on the phone
 
 
-def test_the_login_page_has_no_logout_warning(client):
-    assert "logout_guard.js" not in client.get("/login/").content.decode()
+def test_the_login_page_has_no_logout_warning_and_forgets_another_users_households(client):
+    html = client.get("/login/").content.decode()
+    assert 'class="logout"' not in html and "lượt hỗ trợ chưa đồng bộ" not in html
+    # logout_guard.js also removes the households cached for someone else when a different user logs in
+    assert "households/logout_guard.js" in html and "data-login" in html
 
 
 def test_the_service_worker_keeps_every_file_the_visit_log_loads_for_offline_use(client, member_a1):

@@ -308,3 +308,90 @@ def test_a_commune_officer_finds_a_hamlet_checklist_from_the_menu(
     page.wait_for_selector(".checklist-table")
     assert "Chủ hộ A1-001" in page.inner_text(".checklist-table")
     _shot(page, "10-checklist")
+
+
+_STORES = """() => new Promise((resolve, reject) => {
+  const req = indexedDB.open("cnscd-visit-log");
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const db = req.result, out = {};
+    const t = db.transaction(["households", "queue", "meta"], "readonly");
+    t.objectStore("households").getAll().onsuccess = (e) => { out.households = e.target.result; };
+    t.objectStore("queue").getAll().onsuccess = (e) => { out.queue = e.target.result; };
+    t.objectStore("meta").getAllKeys().onsuccess = (e) => { out.meta = e.target.result; };
+    t.oncomplete = () => { db.close(); resolve(out); };
+  };
+})"""
+_CACHED_PATHS = """() => caches.keys()
+  .then((keys) => Promise.all(keys.map((k) => caches.open(k).then((c) => c.keys()))))
+  .then((lists) => lists.flat().map((r) => new URL(r.url).pathname))"""
+
+
+def _one_synced_and_one_waiting(page, household) -> None:
+    """On the visit log: a visit synced at once, then one that waits (the server out of reach for it)."""
+    _log(page, household, {"vneid_activation": 1})
+    page.wait_for_selector(".vl-q[data-status='created']")
+    page.route("**/api/v1/visits/bulk/", lambda route: route.abort())
+    _log(page, household, {"cybersafety": 1})
+    _wait(page, "document.getElementById('vl-pending').dataset.count === '1'")
+
+
+def test_logging_out_forgets_the_households_and_keeps_the_waiting_visits(
+    live_server, browser_context, team_member_a1, member_a1, household_a1
+):
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    _wait(page, "navigator.serviceWorker.controller")
+    _one_synced_and_one_waiting(page, household_a1)
+    before = page.evaluate(_STORES)
+    assert [h["code"] for h in before["households"]] == [household_a1.code]
+    assert {"user", f"recent:{team_member_a1.username}"} <= set(before["meta"])
+    _wait(page, "caches.keys().then((k) => k.length > 0)")
+    assert "/visits/log/" in page.evaluate(_CACHED_PATHS)
+
+    page.click("form.logout button[type=submit]")  # the warning (1 visit waits) is accepted
+    page.wait_for_url("**/login/")
+    assert len(dialogs) == 1 and "Còn 1 lượt hỗ trợ chưa đồng bộ" in dialogs[0]
+    after = page.evaluate(_STORES)
+    assert after["households"] == []
+    assert [(r["status"], r["user"]) for r in after["queue"]] == [("pending", team_member_a1.username)]
+    assert after["queue"][0]["payload"]["activities"] == [{"type": "cybersafety", "quantity": 1}]
+    assert set(after["meta"]) <= {"types"}  # the activity catalogue names nobody
+    assert "/visits/log/" not in page.evaluate(_CACHED_PATHS)
+    assert errors == []
+
+
+def test_another_user_logging_in_after_a_session_expired_finds_no_households(
+    live_server, browser_context, team_member_a1, member_a1, household_a1, province_admin
+):
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    _one_synced_and_one_waiting(page, household_a1)
+    assert len(page.evaluate(_STORES)["households"]) == 1
+
+    # The session ends without a logout (expiry); the member logging in again keeps the cached households.
+    browser_context.clear_cookies()
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    assert len(page.evaluate(_STORES)["households"]) == 1
+
+    # Someone else logging in on this phone: the households are gone before they are in, the waiting visit stays.
+    browser_context.clear_cookies()
+    _login(page, live_server.url, province_admin)
+    page.wait_for_url(f"{live_server.url}/")
+    stores = page.evaluate(_STORES)
+    assert stores["households"] == []
+    assert [(r["status"], r["user"]) for r in stores["queue"]] == [("pending", team_member_a1.username)]
+    assert not any(key.startswith("recent:") for key in stores["meta"])
+    assert errors == []

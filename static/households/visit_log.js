@@ -182,6 +182,23 @@
   }
 
   // --- Households, catalogue, recent visits, team month -----------------------------------------------------
+  // A shared phone: what was cached for another member is removed before anything is shown. logout_guard.js
+  // removes it at logout and at the next login of someone else; this covers any other way in.
+  function forgetOtherUsers() {
+    return getMeta("user").then(function (owner) {
+      return tx("meta", "readwrite", function (s) {
+        s.getAllKeys().onsuccess = function (event) {
+          event.target.result.forEach(function (key) {
+            var m = /^(recent|month):(.*)$/.exec(key);
+            if ((m && m[2] !== USER) || (key === "user" && owner !== USER)) s.delete(key);
+          });
+        };
+      }).then(function () {
+        return owner === USER ? null : tx("households", "readwrite", function (s) { s.clear(); });
+      });
+    }).catch(function () {});
+  }
+
   function loadHouseholds() {
     var rows = [];
     function page(url) {
@@ -472,7 +489,8 @@
     window.addEventListener("online", function () { setNet(true); sync(); });
     window.addEventListener("offline", function () { setNet(false); });
     // The warning before logging out with waiting visits is logout_guard.js's, loaded by every page.
-    Promise.all([loadTypes(), loadHouseholds()])
+    forgetOtherUsers()
+      .then(function () { return Promise.all([loadTypes(), loadHouseholds()]); })
       .then(renderQueue)
       .then(refreshServerData)
       .then(sync)

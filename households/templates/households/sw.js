@@ -1,5 +1,6 @@
 /* Service worker of the visit log: keeps the page and its assets so the page opens without a connection.
- * API calls are never cached here: the page keeps its data in IndexedDB. */
+ * API calls are never cached here: the page keeps its data in IndexedDB. The copy of the page names its member
+ * and team, so logout_guard.js deletes it (and the households in IndexedDB) when the member logs out. */
 "use strict";
 var CACHE = "cnscd-visit-log-{{ version }}";
 var PAGE = "/visits/log/";
