@@ -4,9 +4,15 @@ Nearly every API request needs the user's scope (``areas.scoping``) right after 
 class reads the token and user in one ORM query and the scope needs a second; here one statement, prepared once
 per database session, reads all three (``cnscd.db``), which took a third of the database work and most of the
 Python work out of a single visit POST.
+
+A token lives ``settings.API_TOKEN_TTL`` (30 days unless set) from its ``created``: each login at the token
+endpoint issues a new one, and an expired one is refused (401, "log in again") and deleted. A password change,
+a deactivation and ``POST /api/v1/auth/logout/`` delete the user's token (``accounts.models.User.save``).
 """
 
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
@@ -38,6 +44,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         token, user = instances(row[:-1], Token, User)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if token.created + settings.API_TOKEN_TTL <= timezone.now():
+            Token.objects.filter(pk=token.pk).delete()
+            raise exceptions.AuthenticationFailed(_("This token has expired: log in again."))
         token.user = user
         user.__dict__[scoping.ROLE_PATHS_CACHE] = [tuple(pair.split(_SEPARATOR, 1)) for pair in row[-1]]
         return user, token

@@ -48,7 +48,8 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": AREA_WRITERS,
     },
     "user": {
-        # Accounts: the hierarchy of who manages whom is accounts.services.user_manageable_check.
+        # Accounts: these roles may manage users at all; whom (inside their units, strictly below their own rank)
+        # is accounts.services.user_manage_check.
         "view": OFFICERS,
         "add": AREA_WRITERS,
         "change": AREA_WRITERS,

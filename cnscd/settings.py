@@ -222,6 +222,25 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+
+def _duration(value: str) -> timedelta:
+    """``30d``, ``12h``, ``45m``, ``90s``; a bare number is days."""
+    text = str(value).strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    unit = units.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ImproperlyConfigured(f"API_TOKEN_TTL: {value!r} is not a duration such as 30d, 12h or 45m.") from None
+    if amount <= 0:
+        raise ImproperlyConfigured("API_TOKEN_TTL must be positive.")
+    return timedelta(**{unit or "days": amount})
+
+
+# An API token (POST /api/v1/auth/token/) lives this long from the login that issued it (accounts.authentication).
+API_TOKEN_TTL = _duration(setting("API_TOKEN_TTL", default="30d"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CNSCĐ Portal API",
     "DESCRIPTION": "Community Digital Technology Teams portal — REST API v1.",

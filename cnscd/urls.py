@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import TokenView, UserViewSet
+from accounts.api.views import LogoutView, TokenView, UserViewSet
 from areas.api.views import AreaViewSet
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 from imports.api.views import ImportJobViewSet
@@ -32,6 +32,7 @@ router.register("reports", ReportViewSet, basename="report")
 api = [
     path("v1/", include(router.urls)),
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("v1/kpis/", KpiView.as_view(), name="kpis"),
     path("v1/kpis/refresh/", KpiRefreshView.as_view(), name="kpis-refresh"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
