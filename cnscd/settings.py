@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cnscd.exceptions.IntegrityErrorMiddleware",  # a race on a unique rule: a 400 page, not a 500
 ]
 
 ROOT_URLCONF = "cnscd.urls"
@@ -221,6 +222,14 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON nested deeper than 32 levels is a 400 (cnscd/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "cnscd.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # A race on a unique rule is the rule's 400, a body over DATA_UPLOAD_MAX_MEMORY_SIZE a 413 (cnscd/exceptions.py).
+    "EXCEPTION_HANDLER": "cnscd.exceptions.exception_handler",
 }
 
 
@@ -278,7 +287,8 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body (files aside: imports have IMPORT_MAX_BYTES) is at most 4 MB (a bulk of 500 visits is far less).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 # --- Security -----------------------------------------------------------------------------------------
 # Content Security Policy (django-csp): every asset is the portal's own.

@@ -3,10 +3,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import LogoutView, TokenView, UserViewSet
 from areas.api.views import AreaViewSet
+from cnscd.routers import Router
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 from imports.api.views import ImportJobViewSet
 from members.api.views import MemberViewSet, TrainingSessionViewSet
@@ -14,7 +14,7 @@ from reports import views as report_views
 from reports.api.views import IndicatorViewSet, KpiRefreshView, KpiView, ReportViewSet, TargetViewSet
 from teams.api.views import TeamViewSet
 
-router = DefaultRouter()
+router = Router()  # detail routes match only ids of 1–18 digits: any other {id} is a 404 (cnscd/routers.py)
 # Patterns are tried in order: the phones' visit endpoints, the busiest by far, come first.
 router.register("visits", VisitViewSet, basename="visit")
 router.register("areas", AreaViewSet, basename="area")

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import timedelta
 
 from django.db.models import Count, Prefetch, ProtectedError, QuerySet, Sum
 from django.http import HttpResponse
@@ -28,6 +28,7 @@ from households.api.serializers import (
 from households.filters import HouseholdFilter, VisitFilter
 from households.models import ActivityType, Household, Visit, VisitActivity
 from households.resources import households_export_xlsx
+from reports.periods import MONTH, PeriodError, parse_period
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -223,11 +224,12 @@ class VisitViewSet(
         today = timezone.localdate()
         month = request.query_params.get("month") or today.strftime("%Y-%m")
         try:
-            year, mon = (int(part) for part in month.split("-"))
-            start = date(year, mon, 1)
-        except (TypeError, ValueError) as error:
-            raise ValidationError({"month": [_("Give the month as YYYY-MM.")]}) from error
-        end = date(year + (mon == 12), mon % 12 + 1, 1)
+            period = parse_period(month)
+        except PeriodError as error:
+            raise ValidationError({"month": [str(error)]}) from error
+        if period.kind != MONTH:
+            raise ValidationError({"month": [_("Give the month as YYYY-MM.")]})
+        start, end = period.start, period.end + timedelta(days=1)
         members = services.own_members(request.user)
         empty = {"month": month, "team": None, "team_name": "", "visits": 0, "my_visits": 0, "households": 0}
         if not members:

@@ -109,10 +109,12 @@ class KpiView(APIView):
             area = selectors.default_area(request.user)
             if area is None:
                 raise ValidationError({"area": [_("Choose an area.")]})
+        elif not (area_id.isascii() and area_id.isdigit()):
+            raise ValidationError({"area": [_("Give the area's id, a whole number.")]})
         else:
             try:
                 area = Area.objects.restrict(request.user, "view").get(pk=int(area_id))
-            except (ValueError, Area.DoesNotExist) as error:
+            except Area.DoesNotExist as error:
                 raise NotFound() from error
         indicators = selectors.indicator_list()
         if params.get("indicator"):
@@ -155,6 +157,10 @@ class KpiRefreshView(APIView):
         return Response({"task_id": result.id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
+class ReasonShape(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class ReportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):  # fmt: skip
     """Monthly reports: queue one (202), then submit, approve or return it. Approved reports never change."""
@@ -194,8 +200,9 @@ class ReportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListMode
     @extend_schema(request=ReturnSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
-        return self._transition(services.report_return, reason=reason)
+        shape = ReasonShape(data=request.data if isinstance(request.data, dict) else {})
+        shape.is_valid(raise_exception=True)  # a reason that is not text is a 400; the service says what it needs
+        return self._transition(services.report_return, reason=shape.validated_data["reason"])
 
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
     @action(detail=True, methods=["get"])
