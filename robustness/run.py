@@ -36,6 +36,7 @@ CHECKS = [
     ("celery_kill", ["Celery worker killed"], 900),
     ("pg_restart", ["PostgreSQL restarted"], 600),
     ("security", ["check --deploy", "login brute force"], 300),
+    ("admin", ["Django admin: every admin URL per staff persona", "Django admin: two personas at once"], 600),
     ("oracles", ["oracle probes", "error-body leaks"], 300),
 ]
 RESULTS = ROOT / "robustness" / "RESULTS.md"

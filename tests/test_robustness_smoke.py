@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = "fuzz,access,files,sync,security,oracles"
+FAST = "fuzz,access,files,sync,security,oracles,admin,privacy"
 SLOW = ("redis_down", "celery_kill", "pg_restart")
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 
@@ -31,7 +31,7 @@ def _reachable(host: str, port: int) -> bool:
 
 
 def test_every_check_of_the_suite_imports_and_says_what_it_does():
-    for name in ("run", "common", "world", "fuzz", "access", "files", "sync", "security", "oracles", *SLOW):
+    for name in ("run", "common", "world", "fuzz", "access", "files", "sync", "security", "oracles", "admin", *SLOW):
         module = import_module(f"robustness.{name}")
         assert module.__doc__, name
     for name in SLOW:
@@ -59,6 +59,6 @@ def test_the_quick_suite_runs_and_answers_every_row_of_its_checks(tmp_path):
     table = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     whats = " ".join(line.split(" | ")[0] for line in table)
     rows = ("API fuzzing", "access matrix", "bad files", "exports", "offline sync", "check --deploy", "brute")
-    for row in (*rows, "oracle probes", "error-body leaks"):
+    for row in (*rows, "oracle probes", "error-body leaks", "Django admin: every admin URL", "Django admin: two"):
         assert row in whats, result.stdout[-3000:]
     assert "could not run" not in result.stdout
