@@ -3,13 +3,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from areas.models import Area, Level
+from cnscd.filters import CharFilter
 
 
 class AreaFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices)
     parent = django_filters.NumberFilter(field_name="parent_id")
-    code = django_filters.CharFilter()
-    q = django_filters.CharFilter(method="filter_q", label="Search in name or code")
+    code = CharFilter()
+    q = CharFilter(method="filter_q", label="Search in name or code")
     current = django_filters.BooleanFilter(method="filter_current", label="Valid today")
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on this date")
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from areas.scoping import ScopedQuerySet
+from cnscd import text
 
 LEGACY_VALID_TO = date(2025, 6, 30)
 CURRENT_VALID_FROM = date(2025, 7, 1)
@@ -56,9 +57,9 @@ class Area(models.Model):
 
     structure = models.CharField(_("structure"), max_length=10, choices=Structure.choices)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    kind = models.CharField(_("kind"), max_length=30)
-    code = models.CharField(_("official code"), max_length=20, blank=True, default="")
-    name = models.CharField(_("name"), max_length=200)
+    kind = text.CharField(_("kind"), max_length=30)
+    code = text.CharField(_("official code"), max_length=20, blank=True, default="")
+    name = text.CharField(_("name"), max_length=200)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -82,9 +83,12 @@ class Area(models.Model):
                 condition=~Q(level="hamlet"),
                 name="area_official_code_unique",
             ),
+            # Hamlet names are compared without case ("Ấp 1" and "ấp 1" are one hamlet) on their stored, clean
+            # form (NFC, no invisible characters, single spaces: the ``_clean`` checks below).
             models.UniqueConstraint(
                 "parent", models.functions.Lower("name"), condition=Q(level="hamlet"), name="hamlet_name_unique"
             ),
+            *text.constraints("area", "name", "code", "kind"),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_to__isnull=True)

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
+from cnscd.filters import CharFilter
 from households.models import Category, Channel, Household, Visit
 
 
@@ -16,8 +17,8 @@ def _subtree(queryset, field: str, value: int):
 
 class HouseholdFilter(django_filters.FilterSet):
     area = django_filters.NumberFilter(method="filter_area", label=_("Area (the whole subtree)"))
-    code = django_filters.CharFilter()
-    q = django_filters.CharFilter(method="filter_q", label=_("Search in code, name or address"))
+    code = CharFilter()
+    q = CharFilter(method="filter_q", label=_("Search in code, name or address"))
     category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     lacks = django_filters.ChoiceFilter(
         choices=[

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from areas.scoping import ScopedQuerySet
+from cnscd import text
 
 
 class Category(models.TextChoices):
@@ -44,9 +45,9 @@ class Household(models.Model):
     area = models.ForeignKey(
         "areas.Area", verbose_name=_("hamlet"), on_delete=models.PROTECT, related_name="households"
     )
-    code = models.CharField(_("household code"), max_length=30)
-    head_name = models.CharField(_("head of household"), max_length=150)
-    address = models.CharField(_("address"), max_length=255, blank=True)
+    code = text.CharField(_("household code"), max_length=30)
+    head_name = text.CharField(_("head of household"), max_length=150)
+    address = text.CharField(_("address"), max_length=255, blank=True)
     size = models.PositiveSmallIntegerField(_("number of people"), default=1)
     phone = models.CharField(_("phone"), max_length=15, blank=True)
     consent_given = models.BooleanField(_("consented to keeping the phone number"), default=False)
@@ -71,7 +72,10 @@ class Household(models.Model):
         verbose_name_plural = _("households")
         ordering = ["area", "code"]
         constraints = [
+            # Codes are compared as stored (case matters: they are copied from the commune's register), and the
+            # stored form is the clean one (the ``_clean`` checks).
             models.UniqueConstraint(fields=["area", "code"], name="household_code_unique_per_hamlet"),
+            *text.constraints("household", "code", "head_name", "address"),
             models.CheckConstraint(condition=Q(phone="") | Q(consent_given=True), name="household_phone_needs_consent"),
             models.CheckConstraint(condition=Q(size__gte=1), name="household_size_positive"),
         ]
@@ -94,8 +98,8 @@ class ActivityType(models.Model):
     """One entry of the activity catalogue (SPEC.md §1). Data, so a province can add one without a release."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_vi = text.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = text.CharField(_("name (English)"), max_length=200)
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
     household_flag = models.CharField(
@@ -115,6 +119,7 @@ class ActivityType(models.Model):
         verbose_name = _("activity type")
         verbose_name_plural = _("activity types")
         ordering = ["order", "code"]
+        constraints = text.constraints("activitytype", "name_vi", "name_en")
 
     def __str__(self) -> str:
         return self.name
@@ -165,7 +170,7 @@ class Visit(models.Model):
     )
     date = models.DateField(_("date"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    note = models.TextField(_("note"), blank=True)
+    note = text.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -184,6 +189,7 @@ class Visit(models.Model):
             models.Index(fields=["member", "date"], name="visit_member_date"),
             models.Index(fields=["household"], name="visit_household"),
         ]
+        constraints = text.constraints("visit", notes=("note",))
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_channel_display()}"

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from areas import policy
 from areas.models import Area, Level
+from cnscd.text import clean_text
 from households import services
 from households.models import Channel, Household, HouseholdFlag
 
@@ -148,7 +149,7 @@ def household_checklist_pick(request):
     if commune:
         hamlets = hamlets.filter(parent=commune)
     rows = [(_fold(parent), _fold(name), pk) for pk, name, parent in hamlets.values_list("pk", "name", "parent__name")]
-    query = request.GET.get("q", "").strip()[:100]
+    query = clean_text(request.GET.get("q", ""))[:100]
     if query:
         words = _fold(query).split()
         rows = [row for row in rows if all(w in f"{row[1]} {row[0]}" for w in words)]

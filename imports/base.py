@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
+from cnscd.text import clean_text
 from imports import xlsx
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -97,12 +98,14 @@ def parse_date(value) -> date:
 
 
 def cell_text(value) -> str:
-    """A cell as text (numbers typed in Excel come back as int/float: 912345678.0 → "912345678")."""
+    """A cell as clean text (``cnscd.text.clean_text``: NFC, no zero-width characters, single spaces), so that
+    names typed decomposed find their row; numbers typed in Excel come back as int/float: 912345678.0 →
+    "912345678"."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return clean_text(str(value))
 
 
 class ImportHandler:
@@ -132,7 +135,7 @@ class ImportHandler:
             if not isinstance(value, str):
                 continue
             limit = self.column(key).max_length
-            if len(value) > limit:
+            if len(value) > limit and len(clean_text(value)) > limit:  # the bound holds the clean text
                 errors.append(RowError(number, self.header_of(key), _("At most %(n)s characters.") % {"n": limit}))
             elif CONTROL.search(value):
                 errors.append(

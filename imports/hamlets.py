@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from areas import policy, services
 from areas.models import HAMLET_KINDS, Area, Level
-from imports.base import Column, ImportHandler, RowError
+from imports.base import Column, ImportHandler, RowError, cell_text
 
 
 class HamletImport(ImportHandler):
@@ -37,7 +37,7 @@ class HamletImport(ImportHandler):
 
     def check(self, rows, progress) -> list[RowError]:
         errors: list[RowError] = []
-        codes = {str(raw.get("commune_code") or "").strip() for _n, raw in rows}
+        codes = {cell_text(raw.get("commune_code")) for _n, raw in rows}
         communes = {
             a.code: a
             for a in policy.areas(self.acting_user, "area", "add").current().filter(level=Level.COMMUNE, code__in=codes)

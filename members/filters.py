@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q
 
+from cnscd.filters import CharFilter
 from members.models import Member, MemberRole, Organization, TrainingSession
 from teams.filters import AreaSubtreeFilter
 
@@ -12,7 +13,7 @@ class MemberFilter(django_filters.FilterSet):
     organization = django_filters.ChoiceFilter(choices=Organization.choices)
     is_active = django_filters.BooleanFilter(field_name="left_on", lookup_expr="isnull", label="Still in the team")
     trained = django_filters.BooleanFilter(field_name="trained_on", lookup_expr="isnull", exclude=True)
-    q = django_filters.CharFilter(method="filter_q", label="Search in name or phone")
+    q = CharFilter(method="filter_q", label="Search in name or phone")
 
     class Meta:
         model = Member

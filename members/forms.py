@@ -1,19 +1,20 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cnscd import forms as clean
 from members.models import Gender, MemberRole, Organization
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class MemberForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    full_name = clean.CharField(label=_("Full name"), max_length=150)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     birth_year = forms.IntegerField(label=_("Birth year"), required=False, min_value=1900, max_value=2100)
-    phone = forms.CharField(
+    phone = clean.CharField(
         label=_("Mobile phone"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
-    citizen_id = forms.CharField(
+    citizen_id = clean.CharField(
         label=_("Citizen-ID (optional)"),
         max_length=20,
         required=False,

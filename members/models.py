@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from areas.scoping import ScopedQuerySet
+from cnscd import text
 
 
 class Gender(models.TextChoices):
@@ -55,7 +56,7 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="memberships",
     )
-    full_name = models.CharField(_("full name"), max_length=150)
+    full_name = text.CharField(_("full name"), max_length=150)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=15, blank=True)
@@ -101,6 +102,7 @@ class Member(models.Model):
                 condition=models.Q(birth_year__isnull=True) | models.Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="member_birth_year_plausible",
             ),
+            *text.constraints("member", "full_name"),
         ]
         indexes = [models.Index(fields=["phone"], name="member_phone")]
 
@@ -124,12 +126,12 @@ class TrainingSession(models.Model):
         "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="training_sessions"
     )
     held_on = models.DateField(_("date"))
-    topic = models.CharField(_("topic"), max_length=300)
-    organizer = models.CharField(_("organiser"), max_length=200, blank=True)
+    topic = text.CharField(_("topic"), max_length=300)
+    organizer = text.CharField(_("organiser"), max_length=200, blank=True)
     attendees = models.ManyToManyField(
         Member, verbose_name=_("attendees"), related_name="training_sessions", blank=True
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = text.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TrainingSessionQuerySet.as_manager()
@@ -138,6 +140,7 @@ class TrainingSession(models.Model):
         verbose_name = _("training session")
         verbose_name_plural = _("training sessions")
         ordering = ["-held_on", "topic"]
+        constraints = text.constraints("trainingsession", "topic", "organizer", notes=("notes",))
 
     def __str__(self) -> str:
         return f"{self.topic} ({self.held_on:%d/%m/%Y})"

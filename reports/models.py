@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from areas.scoping import ScopedQuerySet
+from cnscd import text
 
 
 class Aggregation(models.TextChoices):
@@ -31,10 +32,10 @@ class Indicator(models.Model):
     """One entry of the indicator catalogue. Activity indicators mirror the activity catalogue (same code)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    unit = models.CharField(_("unit"), max_length=40)
-    description = models.TextField(_("how it is computed"), blank=True)
+    name_vi = text.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = text.CharField(_("name (English)"), max_length=200)
+    unit = text.CharField(_("unit"), max_length=40)
+    description = text.TextField(_("how it is computed"), blank=True)
     aggregation = models.CharField(_("aggregation"), max_length=10, choices=Aggregation.choices)
     activity_type = models.OneToOneField(
         "households.ActivityType", null=True, blank=True, on_delete=models.CASCADE, related_name="indicator"
@@ -45,6 +46,7 @@ class Indicator(models.Model):
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
         ordering = ["order", "code"]
+        constraints = text.constraints("indicator", "name_vi", "name_en", "unit", notes=("description",))
 
     def __str__(self) -> str:
         return self.name
@@ -196,8 +198,8 @@ class Report(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     file = models.FileField(_("file"), upload_to=report_upload_to, blank=True)
     data = models.JSONField(default=dict, blank=True, editable=False)
-    error = models.TextField(blank=True, editable=False)
-    return_reason = models.TextField(_("reason for returning"), blank=True)
+    error = text.TextField(blank=True, editable=False)  # written by the system (cut to its bound), never typed
+    return_reason = text.TextField(_("reason for returning"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -219,7 +221,10 @@ class Report(models.Model):
         verbose_name = _("monthly report")
         verbose_name_plural = _("monthly reports")
         ordering = ["-period", "area__path"]
-        constraints = [models.UniqueConstraint(fields=["area", "period"], name="report_once_per_area_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "period"], name="report_once_per_area_month"),
+            *text.constraints("report", notes=("return_reason",), bounded={"error": text.NOTE_MAX_LENGTH}),
+        ]
 
     def __str__(self) -> str:
         return f"{self.area} {self.period}"

@@ -19,6 +19,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from areas.models import Area
+from cnscd.text import NOTE_MAX_LENGTH, clean_text
 from reports import rollup, workbook
 from reports.models import Indicator, Report, ReportStatus, Target
 from reports.periods import MONTH, PeriodError, parse_period
@@ -240,9 +241,11 @@ def report_return(*, acting_user, report: Report, reason: str) -> Report:
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError({"status": [_("Only a submitted report can be returned.")]})
     _require_second_pair_of_eyes(acting_user, report)
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", multiline=True)  # the page posts it as typed
     if not reason:
         raise ValidationError({"reason": [_("Say why the report is returned.")]})
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise ValidationError({"reason": [_("At most %(n)s characters.") % {"n": NOTE_MAX_LENGTH}]})
     report.status = ReportStatus.RETURNED
     report.return_reason, report.returned_at = reason, timezone.now()
     report.save()

@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from areas.models import Area
+from cnscd.filters import CharFilter
 from teams.models import Team, TeamStatus
 
 
@@ -24,7 +25,7 @@ class AreaSubtreeFilter(django_filters.NumberFilter):
 class TeamFilter(django_filters.FilterSet):
     area = AreaSubtreeFilter(label="Area (matches the whole subtree)")
     status = django_filters.ChoiceFilter(choices=TeamStatus.choices)
-    q = django_filters.CharFilter(method="filter_q", label="Search in name or decision number")
+    q = CharFilter(method="filter_q", label="Search in name or decision number")
 
     class Meta:
         model = Team

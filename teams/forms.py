@@ -3,18 +3,19 @@ from django.utils.translation import gettext_lazy as _
 
 from areas import policy
 from areas.models import Area, Level
+from cnscd import forms as clean
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class TeamForm(forms.Form):
     area = forms.ModelChoiceField(label=_("Hamlet or commune"), queryset=Area.objects.none())
-    name = forms.CharField(label=_("Team name"), max_length=200)
+    name = clean.CharField(label=_("Team name"), max_length=200)
     established_on = forms.DateField(label=_("Founded on"), widget=DATE)
-    decision_number = forms.CharField(label=_("Founding decision number"), max_length=100, required=False)
-    decision_issuer = forms.CharField(label=_("Decision issued by"), max_length=200, required=False)
+    decision_number = clean.CharField(label=_("Founding decision number"), max_length=100, required=False)
+    decision_issuer = clean.CharField(label=_("Decision issued by"), max_length=200, required=False)
     zalo_group_url = forms.URLField(label=_("Zalo group link"), required=False, assume_scheme="https")
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = clean.TextField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from areas.scoping import ScopedQuerySet
+from cnscd import text
 
 
 class TeamStatus(models.TextChoices):
@@ -43,14 +44,14 @@ class Team(models.Model):
     """A Community Digital Technology Team (Tổ CNSCĐ), founded on a hamlet or a commune."""
 
     area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="teams")
-    name = models.CharField(_("name"), max_length=200)
+    name = text.CharField(_("name"), max_length=200)
     established_on = models.DateField(_("founded on"))
-    decision_number = models.CharField(_("founding decision number"), max_length=100, blank=True)
-    decision_issuer = models.CharField(_("decision issued by"), max_length=200, blank=True)
+    decision_number = text.CharField(_("founding decision number"), max_length=100, blank=True)
+    decision_issuer = text.CharField(_("decision issued by"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=TeamStatus.choices, default=TeamStatus.ACTIVE)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     zalo_group_url = models.URLField(_("Zalo group link"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = text.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +70,7 @@ class Team(models.Model):
                 | models.Q(status="dissolved", dissolved_on__isnull=False),
                 name="team_dissolved_on_iff_dissolved",
             ),
+            *text.constraints("team", "name", "decision_number", "decision_issuer", notes=("notes",)),
         ]
 
     def __str__(self) -> str:

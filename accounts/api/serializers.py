@@ -4,6 +4,7 @@ from rest_framework import serializers
 from accounts.models import Role, User
 from accounts.usernames import UsernameValidator
 from areas.models import Area
+from cnscd import serializers as clean
 from cnscd.api import ScopedPrimaryKeyRelatedField
 
 
@@ -19,15 +20,16 @@ class AssignmentSerializer(serializers.Serializer):
         return attrs
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(clean.ModelSerializer):
     # Uniqueness (case, Unicode form and look-alikes, one message whoever holds the name) is checked by
     # accounts.services, not by DRF's UniqueValidator, which compares the exact spelling only.
-    username = serializers.CharField(
+    username = clean.CharField(
         max_length=150,
         validators=[UsernameValidator()],
         help_text=_("Letters (with or without Vietnamese diacritics), digits and . _ - @ +; at most 150."),
     )
     assignments = AssignmentSerializer(many=True, source="role_assignments", required=False)
+    # Passwords are taken as typed (DRF strips their ends): the text cleaning never rewrites them.
     password = serializers.CharField(
         write_only=True,
         required=False,

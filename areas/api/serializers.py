@@ -2,10 +2,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from areas.models import HAMLET_KINDS, Area
+from cnscd import serializers as clean
 from cnscd.api import ScopedPrimaryKeyRelatedField
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(clean.ModelSerializer):
     """A unit of any level as the API shows it: a province has no parent, a commune's kind is Xã or Phường."""
 
     class Meta:
@@ -14,7 +15,7 @@ class AreaSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HamletSerializer(serializers.ModelSerializer):
+class HamletSerializer(clean.ModelSerializer):
     """What a commune officer sends to create or edit a hamlet (answered with an ``AreaSerializer``)."""
 
     parent = ScopedPrimaryKeyRelatedField(

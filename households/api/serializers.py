@@ -9,7 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from areas.models import Area
-from cnscd import phones
+from cnscd import phones, text
+from cnscd import serializers as clean
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from households import services
 from households.models import ActivityType, Category, Channel, Household, Visit
@@ -17,7 +18,7 @@ from households.models import ActivityType, Category, Channel, Household, Visit
 MASKED_UNCHANGED = object()  # a masked phone sent back as it was read
 
 
-class HouseholdSerializer(serializers.ModelSerializer):
+class HouseholdSerializer(clean.ModelSerializer):
     area = ScopedPrimaryKeyRelatedField(
         queryset=Area.objects.all(), rule=("household", "add"), help_text=_("The household's hamlet.")
     )
@@ -28,7 +29,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         required=False,
         allow_empty=True,
     )
-    phone = serializers.CharField(
+    phone = clean.CharField(
         required=False,
         allow_blank=True,
         max_length=phones.MAX_TYPED,
@@ -101,8 +102,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return data
 
 
-class ActivityTypeSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(read_only=True)
+class ActivityTypeSerializer(clean.ModelSerializer):
+    name = clean.CharField(read_only=True)
 
     class Meta:
         model = ActivityType
@@ -110,7 +111,7 @@ class ActivityTypeSerializer(serializers.ModelSerializer):
 
 
 class VisitActivityInputSerializer(serializers.Serializer):
-    type = serializers.CharField(max_length=40, help_text=_("An activity code of the catalogue."))
+    type = clean.CharField(max_length=40, help_text=_("An activity code of the catalogue."))
     quantity = serializers.IntegerField(
         min_value=1,
         max_value=10000,
@@ -133,7 +134,7 @@ class VisitWriteSerializer(serializers.Serializer):
     date = serializers.DateField()
     channel = serializers.ChoiceField(choices=Channel.choices, error_messages={"invalid_choice": _("Unknown channel.")})
     activities = VisitActivityInputSerializer(many=True, allow_empty=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    note = clean.TextField(required=False, allow_blank=True, max_length=text.NOTE_MAX_LENGTH, default="")
 
 
 _shapes = threading.local()
@@ -175,7 +176,7 @@ def _plain_visit(data) -> dict | None:
         code, quantity = activity.get("type"), activity.get("quantity")
         if type(code) is not str or type(quantity) is not int or not 1 <= quantity <= 10000:
             return None
-        code = code.strip()
+        code = text.clean_text(code)
         if not (0 < len(code) <= 40 and code.isprintable()):
             return None
         parsed.append({"type": code, "quantity": quantity})
@@ -183,8 +184,8 @@ def _plain_visit(data) -> dict | None:
     note = data.get("note", "")
     if type(note) is not str:
         return None
-    note = note.strip()
-    if len(note) > 2000 or not note.replace("\n", " ").isprintable():
+    note = text.clean_text(note, multiline=True)
+    if len(note) > text.NOTE_MAX_LENGTH or not note.replace("\n", " ").replace("\t", " ").isprintable():
         return None
     result["note"] = note
     return result
@@ -214,11 +215,11 @@ def visit_shape(data) -> tuple[dict | None, dict | None]:
 
 
 class VisitActivitySerializer(serializers.Serializer):
-    type = serializers.CharField()
+    type = clean.CharField()
     quantity = serializers.IntegerField()
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(clean.ModelSerializer):
     activities = serializers.SerializerMethodField()
 
     class Meta:

@@ -3,17 +3,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from areas.models import Area
+from cnscd import serializers as clean
+from cnscd import text
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from reports.models import Indicator, Report, Target
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(clean.ModelSerializer):
     class Meta:
         model = Indicator
         fields = ["code", "name", "name_vi", "name_en", "unit", "description", "aggregation"]
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(clean.ModelSerializer):
     indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
     area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("target", "add"))
     month = serializers.IntegerField(min_value=1, max_value=12, allow_null=True, required=False, default=None)
@@ -32,9 +34,9 @@ class TargetSerializer(serializers.ModelSerializer):
 
 class KpiSerializer(serializers.Serializer):
     area = serializers.IntegerField()
-    area_name = serializers.CharField()
-    indicator = serializers.CharField()
-    period = serializers.CharField()
+    area_name = clean.CharField()
+    indicator = clean.CharField()
+    period = clean.CharField()
     value = serializers.DecimalField(max_digits=16, decimal_places=1, allow_null=True, coerce_to_string=False)
     target = serializers.DecimalField(max_digits=16, decimal_places=1, allow_null=True, coerce_to_string=False)
     achievement = serializers.DecimalField(max_digits=10, decimal_places=1, allow_null=True, coerce_to_string=False)
@@ -42,11 +44,11 @@ class KpiSerializer(serializers.Serializer):
     rank = serializers.IntegerField(allow_null=True, required=False)
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(clean.ModelSerializer):
     area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("report", "add"))
-    area_name = serializers.CharField(source="area.name", read_only=True)
+    area_name = clean.CharField(source="area.name", read_only=True)
     file = serializers.SerializerMethodField()
-    period = serializers.RegexField(
+    period = clean.RegexField(
         r"^\d{4}-\d{2}$", error_messages={"invalid": _("Give the month as YYYY-MM, e.g. 2026-10.")}
     )
 
@@ -67,4 +69,4 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class ReturnSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = clean.TextField(max_length=text.NOTE_MAX_LENGTH)

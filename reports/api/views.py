@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from areas import policy
 from areas.models import Area
+from cnscd import serializers as clean
+from cnscd import text
 from cnscd.api import ScopedViewSetMixin
 from cnscd.pagination import Pagination
 from reports import selectors, services
@@ -158,7 +160,7 @@ class KpiRefreshView(APIView):
 
 
 class ReasonShape(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = clean.TextField(max_length=text.NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class ReportViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

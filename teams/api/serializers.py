@@ -2,17 +2,18 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from areas.models import Area
+from cnscd import serializers as clean
 from cnscd.api import ScopedPrimaryKeyRelatedField
 from teams.models import Team
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(clean.ModelSerializer):
     area = ScopedPrimaryKeyRelatedField(queryset=Area.objects.all(), rule=("team", "add"))
     member_count = serializers.IntegerField(source="active_member_count", read_only=True, default=0)
     leader = serializers.IntegerField(source="leader_pk", read_only=True, default=None, allow_null=True)
-    leader_name = serializers.CharField(read_only=True, default=None, allow_null=True)
+    leader_name = clean.CharField(read_only=True, default=None, allow_null=True)
     warnings = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text=_("Roster warnings (not errors).")
+        child=clean.CharField(), read_only=True, help_text=_("Roster warnings (not errors).")
     )
 
     class Meta:
