@@ -1,10 +1,21 @@
 """API fuzzing: schemathesis against the portal's own ``/api/schema/``, every operation, two personas.
 
 The portal runs in-process as a WSGI application (schemathesis calls it directly, no socket) on the suite's
-database. For each operation and persona (a province admin's and a team member's token) schemathesis generates
-``--examples`` positive and as many negative cases, half of them with the path's ``id`` set to an object that
-exists inside the persona's scope (random ids are nearly always 404). Write operations run after the reads, and
-``DELETE`` last, so that the objects the reads aim at are still there.
+database. For each operation and persona (a province admin's and a team member's token), schemathesis' full
+generation:
+
+* its **coverage phase**, positive and negative: boundary values, every required part missing, each parameter and
+  body property of the wrong type (a path ``id`` that is a string, a float, a huge number…), at most
+  ``--coverage-cap`` cases per operation;
+* its **fuzzing phase**, positive and negative (``--examples`` cases each), first at random, then with the path's
+  ``id`` set to an object inside the persona's scope (random ids are nearly always 404), then with valid values
+  of the query parameters the generator seldom guesses (a period, an area in scope);
+* **path parameters of every type**: every ``{id}`` also set to ``ODD_IDS`` (an exponent float, a negative, a
+  number beyond ``bigint``, text, a boolean…).
+
+Write operations run after the reads, and ``DELETE`` last, so that the objects the reads aim at are still there.
+``--quick`` (the suite's smoke test): the province admin only, one positive and one negative case per operation
+and three odd ids, no coverage phase.
 
 Counted: responses with a 5xx status, and responses that break the schema (a documented status whose body or
 content type does not match it). An undocumented status code is listed, not counted.
@@ -34,6 +45,9 @@ COUNTED = {
     "DiscriminatorMismatch": "schema",
     "check-error": "schema",
 }
+# Path ids of every type: what a client could put in ``{id}`` that is not an id.
+ODD_IDS = ("4.88e-185", "99999999999999999999", "abc", "-1", "0", "9223372036854775808", "1.5", "true", "%00", " 1")
+QUICK_ODD_IDS = 3  # --quick sends the first three
 METHOD_ORDER = {"GET": 0, "HEAD": 0, "OPTIONS": 0, "POST": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 RESOURCE_OF = {  # path prefix → attribute of world.Corner whose id is "an object in scope"
     "/api/v1/areas/": "hamlet",
@@ -69,7 +83,7 @@ def known_id(path: str, world, persona: str):
     return None
 
 
-def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row], list[str]]:
+def run(examples: int, seed: int = 2026, quick: bool = False, coverage_cap: int = 50) -> tuple[list[Row], list[str]]:
     django_setup(DATABASE_URL=scratch_database("fuzz"))
     import schemathesis
     from django.core.wsgi import get_wsgi_application
@@ -77,6 +91,9 @@ def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row]
     from schemathesis.checks import not_a_server_error
     from schemathesis.core.failures import FailureGroup
     from schemathesis.generation import GenerationMode
+    from schemathesis.generation.drivers import CoverageGenerator
+    from schemathesis.generation.feedback import FeedbackSources
+    from schemathesis.generation.overrides import Override
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,
@@ -92,13 +109,15 @@ def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row]
     operations.sort(key=lambda op: (METHOD_ORDER.get(op.method.upper(), 1), op.path))
     failures: dict[tuple, dict] = {}
     statuses: dict[str, int] = defaultdict(int)
+    phases: dict[str, int] = defaultdict(int)
     calls = 0
     started = time.monotonic()
 
-    def handle(case, *, persona, operation) -> None:
+    def handle(case, *, persona, operation, phase) -> None:
         nonlocal calls
         response = case.call()
         calls += 1
+        phases[phase] += 1
         statuses[f"{response.status_code // 100}xx"] += 1
         try:
             case.validate_response(
@@ -120,11 +139,52 @@ def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row]
                              "title": title[:200], "curl": curl[:600], "body": body[:300], "n": 0}  # fmt: skip
         failures[key]["n"] += 1
 
+    def odd_ids(case, *, persona, operation, phase) -> None:
+        """One generated case sent once per odd id (one Hypothesis run, not one each)."""
+        for odd in ODD_IDS[:QUICK_ODD_IDS] if quick else ODD_IDS:
+            case.path_parameters = {**(case.path_parameters or {}), "id": odd}
+            handle(case, persona=persona, operation=operation, phase=phase)
+
+    def fuzz(persona, operation, mode, n, phase, variant) -> None:
+        strategy = operation.as_strategy(generation_mode=mode, headers=headers, **variant)
+        send = odd_ids if phase == "odd ids" else handle
+        one = _hypothesis_test(
+            strategy, n, seed, functools.partial(send, persona=persona, operation=operation, phase=phase)
+        )
+        try:
+            one()
+        except Unsatisfiable as error:
+            # negative: nothing in this operation can be made invalid (its only parameter is pinned)
+            if mode == GenerationMode.POSITIVE:
+                record(persona, operation.label, "generation", 0, repr(error), "", "")
+        except Exception as error:  # generation impossible for this operation / mode
+            record(persona, operation.label, "generation", 0, repr(error), "", "")
+
+    def coverage(persona, operation) -> None:
+        generator = CoverageGenerator(
+            operation=operation,
+            generation_modes=list(GenerationMode),
+            generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+            auth_storage=None,
+            override=Override(headers=headers),
+            feedback=FeedbackSources(),
+        )
+        try:
+            for index, case in enumerate(generator):
+                if index >= coverage_cap:
+                    break
+                case.headers = {**(case.headers or {}), **headers}  # every case as the persona
+                handle(case, persona=persona, operation=operation, phase="coverage")
+        except Exception as error:  # generation impossible for this operation
+            record(persona, operation.label, "generation", 0, repr(error), "", "")
+
     personas = PERSONAS[:1] if quick else PERSONAS
-    modes = (GenerationMode.POSITIVE,) if quick else (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    modes = list(GenerationMode)  # positive and negative
     for persona in personas:
         headers = {"Authorization": f"Token {world_module.token(world.users[persona])}"}
         for operation in operations:
+            if not quick:
+                coverage(persona, operation)
             pinned = known_id(operation.path, world, persona)
             variants: list[dict] = [{}]
             if pinned is not None and "{id}" in operation.path:
@@ -133,20 +193,9 @@ def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row]
                 variants.append({"query": hints})
             for mode in modes:
                 for variant in variants[-1:] if quick else variants:
-                    strategy = operation.as_strategy(generation_mode=mode, headers=headers, **variant)
-
-                    one = _hypothesis_test(
-                        strategy, examples, seed, functools.partial(handle, persona=persona, operation=operation)
-                    )
-
-                    try:
-                        one()
-                    except Unsatisfiable as error:
-                        # negative: nothing in this operation can be made invalid (its only parameter is pinned)
-                        if mode == GenerationMode.POSITIVE:
-                            record(persona, operation.label, "generation", 0, repr(error), "", "")
-                    except Exception as error:  # generation impossible for this operation / mode
-                        record(persona, operation.label, "generation", 0, repr(error), "", "")
+                    fuzz(persona, operation, mode, examples, "fuzzing", variant)
+            if "{id}" in operation.path:
+                fuzz(persona, operation, GenerationMode.POSITIVE, 1, "odd ids", {})
     seconds = time.monotonic() - started
     server_errors = sum(f["n"] for f in failures.values() if COUNTED.get(f["check"]) == "5xx")
     schema_errors = sum(f["n"] for f in failures.values() if COUNTED.get(f["check"]) == "schema")
@@ -157,8 +206,9 @@ def run(examples: int, seed: int = 2026, quick: bool = False) -> tuple[list[Row]
         if f["check"] in COUNTED:
             report.append(f"    {f['curl']}\n    body: {f['body']}")
     ops = len(operations)
+    cases = ", ".join(f"{phase} {n:,}" for phase, n in sorted(phases.items()))
     result = (
-        f"{ops} operations × {count(len(personas), 'persona')}, {count(calls, 'request')} in {seconds:.0f} s "
+        f"{ops} operations × {count(len(personas), 'persona')}, {count(calls, 'case')} ({cases}) in {seconds:.0f} s "
         f"({', '.join(f'{k} {v:,}' for k, v in sorted(statuses.items()))}): "
         f"{count(server_errors, 'server error')}, {count(schema_errors, 'schema violation')} "
         f"({undocumented} undocumented status codes, not counted)"
@@ -197,12 +247,15 @@ def _hypothesis_test(strategy, examples: int, seed: int, handle):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="smoke: 1 positive example per operation, as the province admin"
+        "--quick",
+        action="store_true",
+        help="smoke: 1 positive and 1 negative case per operation and 3 odd ids, as the province admin",
     )
     parser.add_argument("--examples", type=int, default=10, help="examples per operation, persona, mode and variant")
+    parser.add_argument("--coverage-cap", type=int, default=50, help="coverage-phase cases per operation, at most")
     parser.add_argument("--verbose", action="store_true", help="print every distinct failure")
     args = parser.parse_args()
-    rows, report = run(1 if args.quick else args.examples, quick=args.quick)
+    rows, report = run(1 if args.quick else args.examples, quick=args.quick, coverage_cap=args.coverage_cap)
     for line in report if args.verbose else report[:40]:
         print(line, file=sys.stderr)
     emit(rows)
