@@ -107,14 +107,21 @@ _PHONE_COPIES = (
 )
 
 
+def _phone_pattern(number: str) -> str:
+    """A PostgreSQL regular expression for ``number`` (``0…``) as it may have been typed: with spaces, dots or
+    dashes between its digits, or with +84 / 84 for the leading 0."""
+    return r"(\+?84|0)[ .-]?" + r"[ .-]?".join(number[1:])
+
+
 def _phone_copies_mask(cursor, numbers: list[str]) -> None:
     for number in numbers:
-        if not number.isdigit():
-            continue  # stored numbers are digits (cnscd.phones); anything else is not replaced inside JSON text
+        if not (number.isdigit() and number.startswith("0")):
+            continue  # stored numbers are 0 and digits (cnscd.phones); anything else is not replaced in JSON text
         for table, column in _PHONE_COPIES:
             cursor.execute(
-                f"UPDATE {table} SET {column} = replace({column}::text, %s, %s)::jsonb WHERE {column}::text LIKE %s",
-                [number, mask_phone(number), f"%{number}%"],
+                f"UPDATE {table} SET {column} = regexp_replace({column}::text, %s, %s, 'g')::jsonb "
+                f"WHERE {column}::text ~ %s",
+                [_phone_pattern(number), mask_phone(number), _phone_pattern(number)],
             )
 
 

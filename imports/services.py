@@ -176,12 +176,17 @@ def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
 # --- Uploaded files ----------------------------------------------------------------------------------------
 
 
-def _file_delete(name: str) -> None:
-    if name:
-        try:
-            default_storage.delete(name)
-        except OSError:  # already gone, or the disk refuses: the hourly cleanup tries again
-            logger.warning("import file %s could not be deleted", name, exc_info=True)
+def _file_delete(name: str) -> bool:
+    """Delete a stored file; whether there was one to delete."""
+    if not name:
+        return False
+    try:
+        existed = default_storage.exists(name)
+        default_storage.delete(name)
+    except OSError:  # the disk refuses: the hourly cleanup tries again
+        logger.warning("import file %s could not be deleted", name, exc_info=True)
+        return False
+    return existed
 
 
 def import_file_release(*, name: str) -> str:
@@ -191,6 +196,12 @@ def import_file_release(*, name: str) -> str:
     if name:
         ImportJob.objects.filter(file=name).update(file="")
     return ""
+
+
+def _released(name: str) -> bool:
+    existed = default_storage.exists(name)
+    import_file_release(name=name)
+    return existed
 
 
 def import_files_cleanup(*, now=None) -> int:
@@ -203,7 +214,7 @@ def import_files_cleanup(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(hours=FILE_MAX_AGE_HOURS)
     stuck = ImportJob.objects.exclude(status__in=FINISHED).filter(created_at__lt=cutoff)
-    deleted = len({name for name in stuck.values_list("file", flat=True) if name})
+    deleted = sum(default_storage.exists(name) for name in set(stuck.values_list("file", flat=True)) if name)
     for job_id in stuck.values_list("pk", flat=True):
         import_job_fail(job_id=job_id)  # releases its file
     named = ImportJob.objects.exclude(file="")
@@ -213,8 +224,7 @@ def import_files_cleanup(*, now=None) -> int:
         named.filter(status=ImportStatus.VALID, finished_at__gte=cutoff).values_list("file", flat=True)
     )  # fmt: skip
     for name in set(named.values_list("file", flat=True)) - keep:
-        import_file_release(name=name)
-        deleted += 1
+        deleted += _released(name)
     known = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))
     for name in _stored_files(UPLOAD_FOLDER):
         if name in known:
@@ -224,8 +234,7 @@ def import_files_cleanup(*, now=None) -> int:
         except OSError:
             continue
         if modified < cutoff:
-            _file_delete(name)
-            deleted += 1
+            deleted += _file_delete(name)
     return deleted
 
 

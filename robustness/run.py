@@ -38,6 +38,7 @@ CHECKS = [
     ("security", ["check --deploy", "login brute force"], 300),
     ("admin", ["Django admin: every admin URL per staff persona", "Django admin: two personas at once"], 600),
     ("oracles", ["oracle probes", "error-body leaks"], 300),
+    ("privacy", ["consent withdrawal → audit tables", "consent withdrawal → MEDIA_ROOT", "files left on disk"], 300),
 ]
 RESULTS = ROOT / "robustness" / "RESULTS.md"
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from households import services as household_services
@@ -165,16 +165,20 @@ def test_copies_of_the_phone_in_old_import_reports_and_export_logs_are_masked_on
 ):
     job = ImportJob.objects.create(
         kind="households", original_name="x.xlsx", created_by=commune_officer_a, status=ImportStatus.REJECTED,
-        errors=[{"row": 2, "field": "Số điện thoại", "message": f"“{PHONE}” belongs to another household"}],
+        errors=[
+            {"row": 2, "field": "Số điện thoại", "message": f"“{PHONE}” belongs to another household"},
+            {"row": 3, "field": "Số điện thoại", "message": "“+84 987 654 321” and “0987.654.321” too"},
+        ],
     )  # fmt: skip
     ExportLog.objects.create(user=commune_officer_a, kind="households_csv", params={"q": [PHONE]})
-    assert "imports_importjobevent" in _events_with(PHONE)
+    assert "imports_importjobevent" in _events_with(PHONE) and _events_with("987 654 321")
 
     api(team_leader_a1).patch(f"/api/v1/households/{household_a1.pk}/", {"consent_given": False})
 
-    assert _events_with(PHONE) == []
+    assert _events_with(PHONE) == [] and _events_with("987 654 321") == [] and _events_with("987.654.321") == []
     job.refresh_from_db()
     assert job.errors[0]["message"] == "“09******21” belongs to another household"
+    assert job.errors[1]["message"] == "“09******21” and “09******21” too"
     assert ExportLog.objects.get().params == {"q": ["09******21"]}
 
 
@@ -268,9 +272,9 @@ def test_an_unconfirmed_dry_run_loses_its_file_after_a_day_and_then_cannot_be_co
     ImportJob.objects.filter(pk=body["id"]).update(finished_at=timezone.now() - timedelta(hours=25))
     assert import_files_cleanup_task.delay().get() == 1
     assert _files(_media) == []
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused, translation.override("vi"):
         import_services.import_job_confirm(acting_user=commune_officer_a, job=ImportJob.objects.get(pk=body["id"]))
-    assert "upload it again" in str(refused.value.detail["detail"])
+    assert str(refused.value.detail["detail"]) == "Tệp đã kiểm tra đã bị xoá (sau 24 giờ); hãy tải tệp lên lại."
 
 
 def test_the_cleanup_fails_a_job_stuck_for_a_day_and_removes_its_file_and_orphans(
