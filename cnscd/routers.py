@@ -8,6 +8,8 @@ route and is a 404 before any view runs. Viewsets looked up by a code (``lookup_
 pattern.
 """
 
+import re
+
 from rest_framework.routers import DefaultRouter
 
 ID_PATTERN = "[0-9]{1,18}"
@@ -21,3 +23,9 @@ class Router(DefaultRouter):
         return self._base_pattern.format(
             lookup_prefix=lookup_prefix, lookup_url_kwarg=lookup_url_kwarg, lookup_value=ID_PATTERN
         )
+
+
+def is_id(value) -> bool:
+    """Whether ``value`` (a query value, say) is an id as the detail routes take it: 1 to 18 ASCII digits. Pages
+    that read an id from the query ask this before any lookup (``"²".isdigit()`` is true, and ``int("²")`` fails)."""
+    return isinstance(value, str) and re.fullmatch(ID_PATTERN, value) is not None

@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy, scoping
 from areas.models import Area, Level
+from cnscd.routers import is_id
 from reports import selectors, services
 from reports.models import Report, ReportStatus
 from reports.workbook import previous_month, report_headers
@@ -132,7 +133,7 @@ def dashboard(request):
     scope = policy.areas(request.user, "dashboard", "view")
     area_id = request.GET.get("area")
     if area_id:
-        area = get_object_or_404(scope, pk=area_id if str(area_id).isdigit() else 0)
+        area = get_object_or_404(scope, pk=area_id if is_id(area_id) else 0)
     else:
         area = selectors.default_area(request.user)
         if area is None and request.user.is_superuser:

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from areas.models import Area, Level
+from cnscd.routers import is_id
 from households.services import export_log
 from imports.base import workbook_bytes
 from members.models import Member
@@ -49,7 +50,7 @@ def team_list(request):
     """Teams of the user's area (or of ``?area=``), with active member counts and roster warnings."""
     teams = Team.objects.restrict(request.user, "view").select_related("area__parent").with_roster()
     area = None
-    if request.GET.get("area", "").isdigit():
+    if is_id(request.GET.get("area", "")):
         area = get_object_or_404(Area.objects.restrict(request.user, "view"), pk=request.GET["area"])
         teams = teams.filter(area__path__startswith=area.path)
     if request.GET.get("status") in ("active", "dissolved"):
@@ -98,7 +99,7 @@ def team_found(request):
     if not policy.permits(request.user, "team", "add"):
         return _forbidden(request)
     initial = {"established_on": timezone.localdate()}
-    if request.GET.get("area", "").isdigit():
+    if is_id(request.GET.get("area", "")):
         initial["area"] = request.GET["area"]
     form = TeamForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -158,7 +159,7 @@ def roster_export(request):
         return _forbidden(request)
     members = Member.objects.restrict(request.user, "export")
     name, area = "danh-sach-thanh-vien", None
-    if request.GET.get("area", "").isdigit():
+    if is_id(request.GET.get("area", "")):
         area = get_object_or_404(policy.areas(request.user, "member", "export"), pk=request.GET["area"])
         members = members.filter(team__area__path__startswith=area.path)
         name += f"-{area.code or area.pk}"

@@ -260,3 +260,23 @@ def test_the_same_hamlet_added_on_the_page_at_once_gives_one_success_and_a_400_p
     refused = next(a for a in answers if a.status_code == 400)
     assert "Xã này đã có thôn, ấp trùng tên." in refused.content.decode()
     assert Area.objects.filter(parent=commune, name="Ấp Trang Đua").count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/teams/?area=²",
+        "/teams/new/?area=²",
+        "/teams/export.xlsx?area=²",
+        "/dashboard/?area=²",
+        "/dashboard/?year=²",
+        "/teams/?area=99999999999999999999",
+        "/dashboard/?area=99999999999999999999",
+        "/api/v1/households/export/?area=²",
+        "/api/v1/households/export-xlsx/?area=²",
+    ],
+)
+def test_pages_and_exports_given_an_area_that_is_not_an_id_answer_without_a_server_error(province_admin, url):
+    client = Client(raise_request_exception=False)
+    client.force_login(province_admin)
+    assert client.get(url).status_code in (200, 400, 404)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from areas.models import Area
 from cnscd.api import ScopedModelViewSet, ScopedViewSetMixin
+from cnscd.routers import is_id
 from households import services
 from households.api.serializers import (
     ActivityTypeSerializer,
@@ -93,7 +94,7 @@ class HouseholdViewSet(ScopedModelViewSet):
         the area filtered on, under which the export is logged."""
         scope = Household.objects.select_related("area").restrict(request.user, "export")
         area_id = request.query_params.get("area", "")
-        area = Area.objects.restrict(request.user, "view").filter(pk=area_id).first() if area_id.isdigit() else None
+        area = Area.objects.restrict(request.user, "view").filter(pk=area_id).first() if is_id(area_id) else None
         return self.filter_queryset(scope), area
 
     def destroy(self, request, *args, **kwargs):
