@@ -1,8 +1,9 @@
-"""The one scoping rule: what a user may see and change.
+"""The scoping mechanism: which rows lie inside a user's scope for some roles.
 
 A user's scope is the union of the subtrees of the areas of their role assignments. Every model that has an
-area uses ``ScopedQuerySet`` (``Model.objects.for_user(user, roles=...)``); the base API viewset, the pages,
-exports and tasks all call it, so the rule is written here once. Subtrees are resolved through the stored
+area uses ``ScopedQuerySet`` (``Model.objects.restrict(user, action)``, which asks ``areas.policy`` for the
+roles of the action); the base API viewset, the pages, exports and tasks all call it, so the rule is written
+here once. Subtrees are resolved through the stored
 ``Area.path`` ("/1/23/456/"), so "everything under X" is one indexed ``LIKE 'X%'``.
 """
 
@@ -30,13 +31,7 @@ ROLE_RANK = {
     VIEWER: 10,
 }
 ALL_ROLES = tuple(ROLE_RANK)
-# Who may write what (callers pass these as ``roles=``).
-AREA_WRITERS = (PROVINCE_ADMIN, COMMUNE_OFFICER)
-USER_MANAGERS = (PROVINCE_ADMIN, COMMUNE_OFFICER)
-# Exports of personal data (rosters, households, checklists printed for the rounds: SPEC.md §4) and who reads
-# their log. Viewers see dashboards and reports only; team members log visits.
-PERSONAL_DATA_EXPORTERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER, TEAM_LEADER)
-EXPORT_LOG_READERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER)
+# Who may do what with these roles is the access policy's table (areas.policy), nowhere else.
 
 
 def _minimal(paths: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from areas import scoping
 from areas.scoping import ScopedQuerySet
 from cnscd import text
 
@@ -138,6 +139,17 @@ class Channel(models.TextChoices):
 
 class VisitQuerySet(ScopedQuerySet):
     area_path_field = "area__path"
+
+    def for_user(self, user, roles=None) -> VisitQuerySet:
+        """Visits under the user's scope for ``roles``, and the user's own visits while they hold one of the roles:
+        a member helping at the commune's one-stop desk logs visits on the commune, above their hamlet, and still
+        reads them back (SPEC.md §2: "own records")."""
+        scoped = super().for_user(user, roles)
+        if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+            return scoped
+        if not scoping.scope_paths(user, roles):
+            return scoped
+        return scoped | self.filter(member__user=user)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

@@ -119,3 +119,20 @@ def test_a_desk_visit_counts_for_the_commune_and_above_never_for_a_hamlet(
         assert hamlets.get((hamlet.pk, "visits")) in (None, 0)
         assert hamlets.get((hamlet.pk, "vneid_activation")) in (None, 0)
     assert kpis(client, hamlet_a1, month).get((hamlet_a1.pk, "visits")) in (None, 0)
+
+
+def test_a_member_reads_back_their_own_desk_visit_but_not_a_peers_desk_visit(
+    api, team_member_a1, member_a1, commune_a, hamlet_a1
+):
+    mine = api(team_member_a1).post(URL, desk_visit(commune_a), format="json").json()["id"]
+    peer_user = User.objects.create_user(username="to.vien.a1.b", password="x")
+    RoleAssignment.objects.create(user=peer_user, role=Role.TEAM_MEMBER, area=hamlet_a1)
+    peer = Member.objects.create(
+        team=member_a1.team, user=peer_user, full_name="Trần Thị Bạn", gender="female", organization="youth_union"
+    )
+    theirs = api(peer_user).post(URL, desk_visit(commune_a), format="json").json()["id"]
+    assert Visit.objects.get(pk=theirs).member == peer
+    client = api(team_member_a1)
+    assert client.get(f"{URL}{mine}/").status_code == 200
+    assert client.get(f"{URL}{theirs}/").status_code == 404
+    assert [row["id"] for row in client.get(URL).json()["results"]] == [mine]
