@@ -259,3 +259,19 @@ def test_no_page_shows_or_changes_an_object_outside_the_persona_scope(
     assert Team.objects.get(pk=outside_objects["team"]).status == "active"
     assert Report.objects.get(pk=outside_objects["report"]).status == ReportStatus.PENDING
     assert Household.objects.filter(code="B1-001").exists()
+
+
+def test_the_menu_offers_each_persona_only_what_the_policy_lets_them_do(
+    client, viewer, team_member_a1, commune_officer_a, province_admin, superuser
+):
+    links = {
+        "/visits/log/": {team_member_a1, commune_officer_a, province_admin, superuser},
+        "/imports/": {commune_officer_a, province_admin, superuser},
+        "/reorganization/roles/": {province_admin, superuser},
+        "/admin/": {superuser},
+    }
+    for user in (viewer, team_member_a1, commune_officer_a, province_admin, superuser):
+        client.force_login(user)
+        html = client.get("/teams/").content.decode()
+        for href, allowed in links.items():
+            assert (f'href="{href}"' in html) is (user in allowed), (user.username, href)
