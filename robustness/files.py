@@ -180,7 +180,11 @@ def exports() -> tuple[Row, list[str]]:
     commune = Area.objects.get(pk=world.corners["A1"].commune)
     officer = User.objects.get(pk=world.users["commune_officer"])
     payloads = ["=1+1", "+84 912", "-2+3", "@SUM(A1:A9)", "\t=cmd", "\r=cmd", HYPERLINK]
-    for i, text in enumerate(payloads):
+    from cnscd.text import clean_text
+
+    for i, raw in enumerate(payloads):
+        # Planted as the boundary stores text (cnscd.text): a leading tab or CR is cut, the formula stays.
+        text = clean_text(raw)
         hamlet = area_services.hamlet_create(parent=commune, name=f"{text} ấp {i}", kind="Ấp")
         team = team_services.team_found(acting_user=None, area=hamlet, name=f"{text} tổ", established_on="2024-01-01")
         member_services.member_create(
