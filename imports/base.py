@@ -122,10 +122,6 @@ class ImportHandler:
 
     def __init__(self, *, acting_user):
         self.acting_user = acting_user
-
-    @classmethod
-    def admit(cls, *, acting_user) -> None:
-        """Refuse an upload before the file is stored by raising an ``APIException`` (roster imports: 429)."""
         self.read_errors: list[RowError] = []
 
     def cell_errors(self, number: int, values: dict) -> list[RowError]:
@@ -146,6 +142,10 @@ class ImportHandler:
                     )
                 )
         return errors
+
+    @classmethod
+    def admit(cls, *, acting_user) -> None:
+        """Refuse an upload before the file is stored by raising an ``APIException`` (roster imports: 429)."""
 
     # --- reading -------------------------------------------------------------------------------------------
     def read(self, fileobj, name: str) -> list[tuple[int, dict]]:
