@@ -19,17 +19,21 @@ from households import services
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
-OFFLINE_VERSION = "v8"
+OFFLINE_VERSION = "v9"
 
 
 @login_required
 def visit_log(request):
     """The main screen of a team member: log a visit in a few taps, online or not."""
     members = services.own_members(request.user)
+    member = members[0] if members else None
+    # Help at the commune's one-stop desk, without a household, is logged on that commune (services.at_one_stop_desk).
+    desk = services.one_stop_desk_path(member.team) if member else ""
+    desk_area = Area.objects.filter(path=desk).values_list("pk", flat=True).first() if desk else None
     return render(
         request,
         "households/visit_log.html",
-        {"member": members[0] if members else None, "channels": Channel.choices, "strings": _page_strings()},
+        {"member": member, "desk_area": desk_area, "channels": Channel.choices, "strings": _page_strings()},
     )
 
 
@@ -50,6 +54,7 @@ def _page_strings() -> dict[str, str]:
         "remove": _("Remove"),
         "removeConfirm": _("Remove this refused visit from the phone?"),
         "chooseHousehold": _('Choose a household, or tick "not for one household".'),
+        "atDesk": _("At the commune's one-stop desk"),
         "chooseActivity": _("Tick at least one activity."),
         "futureDate": _("The date cannot be in the future."),
         "noteNeeded": _("Say in the note what help was given for: %(n)s."),

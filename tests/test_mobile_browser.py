@@ -395,3 +395,20 @@ def test_another_user_logging_in_after_a_session_expired_finds_no_households(
     assert [(r["status"], r["user"]) for r in stores["queue"]] == [("pending", team_member_a1.username)]
     assert not any(key.startswith("recent:") for key in stores["meta"])
     assert errors == []
+
+
+def test_help_at_the_communes_one_stop_desk_is_logged_on_the_commune(
+    live_server, browser_context, team_member_a1, member_a1, hamlet_a1, commune_a
+):
+    page = browser_context.new_page()
+    _login(page, live_server.url, team_member_a1)
+    page.wait_for_url("**/visits/log/")
+    page.wait_for_selector("#visit-log[data-ready='1']")
+    page.check("#vl-nohousehold")
+    page.select_option("#vl-channel", "one_stop_desk")
+    page.click(".vl-type[data-code='vneid_activation'] .vl-step >> nth=1")
+    page.click("#vl-save")
+    page.wait_for_selector(".vl-q[data-status='created']")
+    visit = Visit.objects.get()
+    assert visit.area_id == commune_a.pk and visit.household_id is None and visit.channel == "one_stop_desk"
+    assert "Tại bộ phận một cửa của xã" in page.inner_text("#vl-queue")

@@ -401,10 +401,12 @@
       activities: activities,
       note: $("vl-note").value.trim()
     };
-    if (noHousehold) payload.area = Number(D.teamArea);
+    // Help without a household at the commune's one-stop desk counts for the commune, not the team's hamlet.
+    var atDesk = noHousehold && payload.channel === "one_stop_desk" && D.deskArea;
+    if (noHousehold) payload.area = Number(atDesk ? D.deskArea : D.teamArea);
     var row = {
       client_uuid: payload.client_uuid, user: USER, payload: payload, status: "pending", created: Date.now(),
-      label: noHousehold ? T.noHousehold : state.chosen.code + " — " + state.chosen.head_name,
+      label: atDesk ? T.atDesk : noHousehold ? T.noHousehold : state.chosen.code + " — " + state.chosen.head_name,
       summary: summary(activities)
     };
     put("queue", row).then(function () {
