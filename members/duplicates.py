@@ -80,9 +80,18 @@ def _counted(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and not user.is_superuser
 
 
+def _count_today(user) -> int:
+    """Today's refusals of ``user``; 0 when the cache is down (Redis out: rosters keep working, the log stays)."""
+    try:
+        return cache.get(_key(user.pk)) or 0
+    except Exception:  # noqa: BLE001 — the cache is a speed bump, not a lock: never a 500 for its outage
+        logger.warning("out-of-scope refusals: the cache is unavailable, the daily limit is not applied")
+        return 0
+
+
 def refusals_check(*, acting_user) -> None:
     """Raise ``TooManyRefusals`` when ``acting_user`` has used up today's refusals (call before any lookup)."""
-    if _counted(acting_user) and (cache.get(_key(acting_user.pk)) or 0) >= _limit():
+    if _counted(acting_user) and _count_today(acting_user) >= _limit():
         logger.warning(
             "out-of-scope refusals: user %s (%s) over the daily limit, request refused",
             acting_user.pk,
@@ -101,12 +110,15 @@ def refusal_record(*, acting_user, surface: str) -> None:
     if not _counted(acting_user):
         return
     key = _key(acting_user.pk)
-    cache.add(key, 0, timeout=2 * 24 * 3600)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=2 * 24 * 3600)
-        count = 1
+        cache.add(key, 0, timeout=2 * 24 * 3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=2 * 24 * 3600)
+            count = 1
+    except Exception:  # noqa: BLE001 — the cache is down: the refusal is still logged below
+        count = "?"
     logger.warning(
         "out-of-scope duplicate refused: user %s (%s), surface %s, refusal %s of %s today",
         acting_user.pk,

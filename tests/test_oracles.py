@@ -213,3 +213,23 @@ def test_a_team_leader_gets_the_limit_message_in_vietnamese(api, settings, team_
     over = client.post(MEMBERS, _member(team_a1, phone=SECRET_PHONE))
     assert over.status_code == 429
     assert over.json()["detail"].startswith("Hôm nay đã có quá nhiều lượt thêm thành viên bị từ chối")
+
+
+def test_with_the_cache_down_rosters_keep_working_and_refusals_are_still_neutral(
+    api, monkeypatch, commune_officer_a, team_a1, secret_member
+):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise RedisDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+            return fail
+
+    monkeypatch.setattr("members.duplicates.cache", Down())
+    client = api(commune_officer_a)
+    refused = client.post(MEMBERS, _member(team_a1, phone=SECRET_PHONE))
+    added = client.post(MEMBERS, _member(team_a1, phone="0911000002"))
+    assert refused.status_code == 400 and refused.json() == NEUTRAL
+    assert added.status_code == 201
