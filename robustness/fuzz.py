@@ -11,11 +11,12 @@ generation:
   ``id`` set to an object inside the persona's scope (random ids are nearly always 404), then with valid values
   of the query parameters the generator seldom guesses (a period, an area in scope);
 * **path parameters of every type**: every ``{id}`` also set to ``ODD_IDS`` (an exponent float, a negative, a
-  number beyond ``bigint``, text, a boolean…).
+  number beyond ``bigint``, text, a boolean…), and the query parameters of ``ODD_QUERY`` to values of the wrong
+  type or out of range (``period=9999-12``, ``area=²``, ``page=0``…).
 
 Write operations run after the reads, and ``DELETE`` last, so that the objects the reads aim at are still there.
 ``--quick`` (the suite's smoke test): the province admin only, one positive and one negative case per operation
-and three odd ids, no coverage phase.
+three odd ids and the odd periods and months, no coverage phase.
 
 Counted: responses with a 5xx status, and responses that break the schema (a documented status whose body or
 content type does not match it). An undocumented status code is listed, not counted.
@@ -48,6 +49,16 @@ COUNTED = {
 # Path ids of every type: what a client could put in ``{id}`` that is not an id.
 ODD_IDS = ("4.88e-185", "99999999999999999999", "abc", "-1", "0", "9223372036854775808", "1.5", "true", "%00", " 1")
 QUICK_ODD_IDS = 3  # --quick sends the first three
+# Query values of the wrong type or out of range, by parameter name (--quick: periods and months only).
+ODD_QUERY = {
+    "period": ("9999-12", "9999-Q4", "0000-01", "9999", "2026-13", "2026-10-01..9999-12-31"),
+    "month": ("9999-12", "0000-01", "2026-1", "2026-Q4"),
+    "year": ("9999", "-1", "abc", "99999999999999999999"),
+    "area": ("²", "abc", "99999999999999999999", "-1", "1.5"),
+    "page": ("abc", "0", "-1", "99999999999999999999", "²"),
+    "page_size": ("abc", "0", "99999999999999999999"),
+}
+QUICK_ODD_QUERY = ("period", "month")
 METHOD_ORDER = {"GET": 0, "HEAD": 0, "OPTIONS": 0, "POST": 1, "PUT": 2, "PATCH": 2, "DELETE": 3}
 RESOURCE_OF = {  # path prefix → attribute of world.Corner whose id is "an object in scope"
     "/api/v1/areas/": "hamlet",
@@ -83,7 +94,7 @@ def known_id(path: str, world, persona: str):
     return None
 
 
-def run(examples: int, seed: int = 2026, quick: bool = False, coverage_cap: int = 50) -> tuple[list[Row], list[str]]:
+def run(examples: int, seed: int = 2026, quick: bool = False, coverage_cap: int = 200) -> tuple[list[Row], list[str]]:
     django_setup(DATABASE_URL=scratch_database("fuzz"))
     import schemathesis
     from django.core.wsgi import get_wsgi_application
@@ -145,9 +156,18 @@ def run(examples: int, seed: int = 2026, quick: bool = False, coverage_cap: int 
             case.path_parameters = {**(case.path_parameters or {}), "id": odd}
             handle(case, persona=persona, operation=operation, phase=phase)
 
+    def odd_query(case, *, persona, operation, phase) -> None:
+        """One generated case sent once per odd value of each of its query parameters in ``ODD_QUERY``."""
+        names = {p.name for p in operation.query} & set(QUICK_ODD_QUERY if quick else ODD_QUERY)
+        base = dict(case.query or {})
+        for name in sorted(names):
+            for odd in ODD_QUERY[name]:
+                case.query = {**base, name: odd}
+                handle(case, persona=persona, operation=operation, phase=phase)
+
     def fuzz(persona, operation, mode, n, phase, variant) -> None:
         strategy = operation.as_strategy(generation_mode=mode, headers=headers, **variant)
-        send = odd_ids if phase == "odd ids" else handle
+        send = {"odd ids": odd_ids, "odd query values": odd_query}.get(phase, handle)
         one = _hypothesis_test(
             strategy, n, seed, functools.partial(send, persona=persona, operation=operation, phase=phase)
         )
@@ -196,6 +216,9 @@ def run(examples: int, seed: int = 2026, quick: bool = False, coverage_cap: int 
                     fuzz(persona, operation, mode, examples, "fuzzing", variant)
             if "{id}" in operation.path:
                 fuzz(persona, operation, GenerationMode.POSITIVE, 1, "odd ids", {})
+            if {p.name for p in operation.query} & set(QUICK_ODD_QUERY if quick else ODD_QUERY):
+                valid = {"query": hints} if hints else {}  # the other parameters valid: the odd one is the only fault
+                fuzz(persona, operation, GenerationMode.POSITIVE, 1, "odd query values", valid)
     seconds = time.monotonic() - started
     server_errors = sum(f["n"] for f in failures.values() if COUNTED.get(f["check"]) == "5xx")
     schema_errors = sum(f["n"] for f in failures.values() if COUNTED.get(f["check"]) == "schema")
@@ -251,8 +274,8 @@ def main() -> None:
         action="store_true",
         help="smoke: 1 positive and 1 negative case per operation and 3 odd ids, as the province admin",
     )
-    parser.add_argument("--examples", type=int, default=10, help="examples per operation, persona, mode and variant")
-    parser.add_argument("--coverage-cap", type=int, default=50, help="coverage-phase cases per operation, at most")
+    parser.add_argument("--examples", type=int, default=30, help="examples per operation, persona, mode and variant")
+    parser.add_argument("--coverage-cap", type=int, default=200, help="coverage-phase cases per operation, at most")
     parser.add_argument("--verbose", action="store_true", help="print every distinct failure")
     args = parser.parse_args()
     rows, report = run(1 if args.quick else args.examples, quick=args.quick, coverage_cap=args.coverage_cap)
