@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 .PHONY: install run test lint format bench bench-rollup bench-visits bench-roster bench-households stop messages robustness
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@

@@ -102,3 +102,47 @@ def test_changes_to_roles_are_recorded_with_who_and_when(api, province_admin, co
     update = user_events.get(pgh_label="update")
     assert update.full_name == "Tên Mới" and update.pgh_context.metadata["user"] == province_admin.pk
     assert not hasattr(update, "password")
+
+
+TOOLING = {"pytest", "pytest-django", "ruff", "schemathesis", "hypothesis", "playwright", "factory-boy", "faker"}
+
+
+def _pins(path: Path) -> dict[str, str]:
+    import re
+
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-r ")):
+            name, _sep, version = line.partition("==")
+            assert version, f"{path.name}: {line} is not pinned"
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_the_production_image_installs_the_runtime_requirements_only():
+    import ast
+    import re
+    from importlib import metadata
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "-r requirements/base.txt" in dockerfile and "requirements/dev.txt" not in dockerfile
+    base, dev = _pins(ROOT / "requirements" / "base.txt"), _pins(ROOT / "requirements" / "dev.txt")
+    assert not TOOLING & set(base) and TOOLING <= set(dev) and not set(base) & set(dev)
+    assert "-r requirements/dev.txt" in (ROOT / "requirements.txt").read_text()
+    # Every third-party module the portal's own code imports at module level comes from base.txt.
+    distributions = metadata.packages_distributions()
+    needed = set()
+    for app in ("accounts", "areas", "cnscd", "households", "imports", "members", "reports", "teams"):
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.parse(path.read_text()).body:  # module level only: lazy imports are optional
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                for name in names:
+                    for dist in distributions.get(name.split(".")[0], []):
+                        needed.add(re.sub(r"[-_.]+", "-", dist).lower())
+    assert len(needed) > 10
+    assert needed <= set(base), needed - set(base)
