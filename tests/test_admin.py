@@ -10,7 +10,6 @@ data (so the refusal cannot come from a malformed request). No ModelAdmin keeps 
 import threading
 import uuid
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -19,7 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -30,6 +29,7 @@ from households.models import ActivityType, ExportLog
 from imports.models import ImportJob
 from members import services as member_services
 from members.models import TrainingSession
+from robustness.admin import admin_requests, form_of, refused
 from teams import services as team_services
 from teams.models import Team
 from tests.conftest import PASSWORD, _user, ensure_units
@@ -129,112 +129,6 @@ def _client(user: User) -> Client:
     return client
 
 
-class _FormParser(HTMLParser):
-    """The fields of one admin form (``<form id=...>``) as a browser would send them."""
-
-    def __init__(self, form_id: str):
-        super().__init__()
-        self.form_id, self.inside, self.data = form_id, False, {}
-        self._select = self._textarea = None
-
-    def _add(self, name, value):
-        self.data.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = a.get("id") == self.form_id
-        if not self.inside or "disabled" in a:
-            return
-        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file", "image"):
-            if a.get("type") in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._add(a["name"], a.get("value") or "on")
-            else:
-                self._add(a["name"], a.get("value") or "")
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-        elif tag == "option" and self._select and "selected" in a:
-            self._add(self._select, a.get("value") or "")
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self._add(self._textarea, "")
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.data[self._textarea][-1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form":
-            self.inside = False
-
-
-def form_of(response, form_id: str) -> dict:
-    """The data a browser would POST back from the form ``form_id`` of ``response`` (nothing when not 200)."""
-    if response.status_code != 200:
-        return {}
-    parser = _FormParser(form_id)
-    parser.feed(response.content.decode())
-    return {name: values if len(values) > 1 else values[0] for name, values in parser.data.items()}
-
-
-def _pk(model):
-    if model._meta.label == "pghistory.Events":
-        event = model.objects.order_by("pgh_created_at").first()
-        return quote(event.pk) if event else "none"
-    obj = model._default_manager.order_by("pk").first()
-    return quote(obj.pk) if obj else "0"  # a token's pk is its user's id (TokenProxy)
-
-
-def admin_requests(root_client: Client) -> list[tuple[str, str, dict]]:
-    """(method, URL, body) of every admin URL: index, app indexes, autocomplete, and for every ModelAdmin its
-    changelist, add, change, delete and history (GET and POST), each action, list_editable saves, the password
-    change of a user. POST bodies are what the superuser's own forms would send back."""
-    site = admin.site
-    requests = [("GET", reverse("admin:index"), {})]
-    for app_label in sorted({model._meta.app_label for model in site._registry}):
-        requests.append(("GET", reverse("admin:app_list", args=[app_label]), {}))
-    superuser = User.objects.filter(is_superuser=True, is_active=True).first()
-    request = RequestFactory().get("/admin/")
-    request.user = superuser
-    for model, model_admin in site._registry.items():
-        info = model._meta.app_label, model._meta.model_name
-        name = "admin:{}_{}_{}".format
-        pk = _pk(model)
-        changelist, add = reverse(name(*info, "changelist")), reverse(name(*info, "add"))
-        change = reverse(name(*info, "change"), args=[pk])
-        delete, history = reverse(name(*info, "delete"), args=[pk]), reverse(name(*info, "history"), args=[pk])
-        listing = root_client.get(changelist)
-        add_form = form_of(root_client.get(add), f"{model._meta.model_name}_form")
-        change_form = form_of(root_client.get(change), f"{model._meta.model_name}_form")
-        requests += [("GET", url, {}) for url in (changelist, add, change, delete, history)]
-        requests += [("POST", add, add_form), ("POST", change, change_form), ("POST", delete, {"post": "yes"})]
-        for action in model_admin.get_actions(request):
-            body = {"action": action, "_selected_action": [pk], "index": "0", "post": "yes"}
-            requests.append(("POST", changelist, body))
-        if model_admin.list_editable:
-            requests.append(("POST", changelist, form_of(listing, "changelist-form") | {"_save": "Lưu"}))
-        if model is User:
-            password = reverse("admin:auth_user_password_change", args=[pk])
-            body = {"password1": "Mat-khau-moi-2026!", "password2": "Mat-khau-moi-2026!", "usable_password": "true"}
-            requests += [("GET", password, {}), ("POST", password, body)]
-        for field in model_admin.autocomplete_fields:
-            query = f"?app_label={info[0]}&model_name={info[1]}&field_name={field}&term="
-            requests.append(("GET", reverse("admin:autocomplete") + query, {}))
-        for inline in model_admin.inlines:
-            for field in inline.autocomplete_fields:
-                meta = inline.model._meta
-                query = f"?app_label={meta.app_label}&model_name={meta.model_name}&field_name={field}&term="
-                requests.append(("GET", reverse("admin:autocomplete") + query, {}))
-    events = reverse("admin:pghistory_events_changelist")
-    requests += [("GET", f"{events}?model=households.HouseholdEvent", {}), ("GET", f"{events}?obj=x", {})]
-    return requests
-
-
 def snapshot() -> dict:
     """Every row of every table the admin can reach (the registered models, their m2m tables, the tokens)."""
     tables = set()
@@ -250,12 +144,6 @@ def snapshot() -> dict:
             cursor.execute(f'SELECT * FROM "{table}" ORDER BY 1')  # noqa: S608 — table names of the models
             state[table] = cursor.fetchall()
     return state
-
-
-def refused(response) -> bool:
-    if response.status_code in (403, 404):
-        return True
-    return response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
