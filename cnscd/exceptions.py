@@ -1,5 +1,9 @@
 """Errors that are the client's, answered as 4xx in one place instead of 500s.
 
+* **A service's refusal.** Services raise Django's ``ValidationError`` (``{field: [message]}`` or a message) and
+  ``PermissionDenied`` (with the reason), never DRF's: they serve the API, the pages, the imports and the tasks
+  alike. The API answers them here (``exception_handler``: 400 with ``{field: [message]}`` or ``[message]``,
+  403 with ``{"detail": reason}``); the pages show them on the form (``cnscd.forms.form_errors``).
 * **A rule of the database broken by a race.** Services check each unique rule before saving, but two identical
   requests at the same moment can both pass the check; the second then hits the database's constraint
   (``IntegrityError``). ``constraint_errors`` turns it into the same answer as the check — ``{field: [message]}``
@@ -18,12 +22,15 @@ import re
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
 from django.shortcuts import render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -130,14 +137,29 @@ def constraint_errors(error: IntegrityError) -> dict[str, list[str]] | None:
     return {NON_FIELD: [_(GENERAL[sqlstate])]}
 
 
+def api_exception(exc: Exception) -> Exception:
+    """The DRF exception the API answers for a service's Django ``ValidationError`` / ``PermissionDenied``
+    (the messages kept: DRF's own handler would answer a bare "You do not have permission…"); others as they
+    are."""
+    if isinstance(exc, DjangoValidationError):
+        if not hasattr(exc, "error_dict"):
+            return drf_exceptions.ValidationError(exc.messages)
+        detail = {(NON_FIELD if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
+        return drf_exceptions.ValidationError(detail)
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf_exceptions.PermissionDenied(str(exc) if exc.args else None)
+    return exc
+
+
 def exception_handler(exc, context):
-    """DRF's handler, and: a race on a database rule → 400 like the rule's check; a body too large → 413."""
+    """DRF's handler, and: a service's refusal → 400/403 with its messages; a race on a database rule → 400 like
+    the rule's check; a body too large → 413."""
     if isinstance(exc, IntegrityError) and (errors := constraint_errors(exc)) is not None:
         set_rollback()
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
-    return drf_exception_handler(exc, context)
+    return drf_exception_handler(api_exception(exc), context)
 
 
 class IntegrityErrorMiddleware:
