@@ -50,12 +50,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-import pghistory.trigger
-import pgtrigger
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, ProtectedError
 
 from areas.models import Area, Level, Structure, rebuild_paths
+from cnscd import audit
 from households.models import ActivityType, Channel, Household, HouseholdFlag, Visit, VisitActivity
 from members.models import Gender, Member, MemberRole, Organization
 from members.validators import citizen_id_hash
@@ -332,13 +331,7 @@ def plan_commune(
 
 
 # --- Writing ----------------------------------------------------------------------------------------------------
-def _audit_triggers() -> list[str]:
-    models = {Area, Team, Member, Household, Visit, VisitActivity}
-    return [
-        trigger.get_uri(model)
-        for model, trigger in pgtrigger.registered()
-        if model in models and isinstance(trigger, pghistory.trigger.Event)
-    ]
+_AUDITED = (Area, Team, Member, Household, Visit, VisitActivity)
 
 
 def _reserve(cursor, table: str) -> int:
@@ -733,7 +726,7 @@ class Generator:
 
 def demo_delete(*, log: Log = lambda message: None) -> dict[str, int]:
     """Delete every generated data set: visits, households, members, teams and hamlets (audit triggers off)."""
-    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic(), _bulk_transaction():
+    with audit.triggers_skipped(*_AUDITED), transaction.atomic(), _bulk_transaction():
         return _delete(time.monotonic(), log)
 
 
@@ -813,7 +806,7 @@ def demo_generate(
     if scale not in SCALES:
         raise DemoError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}.")
     started = time.monotonic()
-    with pgtrigger.ignore(*_audit_triggers()), transaction.atomic(), _bulk_transaction():
+    with audit.triggers_skipped(*_AUDITED), transaction.atomic(), _bulk_transaction():
         existing = existing_sets()
         if existing and not reset:
             found = "; ".join(f"{text} ({n} teams)" for text, n in existing)

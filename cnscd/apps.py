@@ -1,4 +1,19 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+
+
+class PortalConfig(AppConfig):
+    """The project package as an app: its system checks."""
+
+    name = "cnscd"
+    verbose_name = "CNSCĐ Portal"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from cnscd import audit
+
+        checks.register(audit.check_versions)
 
 
 class PortalAdminConfig(AdminConfig):

@@ -6,10 +6,11 @@ than both; these statements are written once, prepared once per database session
 
 import threading
 import weakref
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 from django.db import ProgrammingError, connection
-from pghistory.runtime import _inject_history_context  # the execute wrapper pghistory.context() installs
+
+from cnscd.audit import without_context
 
 # The statements prepared in each database session (PostgreSQL ``PREPARE`` lasts as long as the session and is not
 # undone by a rollback), by the driver's connection object: a new connection starts with none. Each thread has its
@@ -36,7 +37,7 @@ def execute_prepared_together(cursor, statements: list[tuple[str, object, list]]
     """
     with _PREPARED_LOCK:
         prepared = _PREPARED.setdefault(connection.connection, set())
-    with _without_audit_context() if reads_only else nullcontext():
+    with without_context() if reads_only else nullcontext():
         for name, statement, _params in statements:
             if name not in prepared:
                 cursor.execute(f"PREPARE {name} AS {statement()}")
@@ -48,19 +49,6 @@ def execute_prepared_together(cursor, statements: list[tuple[str, object, list]]
             if getattr(error.__cause__, "sqlstate", None) == "26000":  # deallocated behind our back (DISCARD ALL)
                 prepared.difference_update(name for name, _s, _p in statements)  # prepared again next time
             raise
-
-
-@contextmanager
-def _without_audit_context():
-    wrappers = connection.execute_wrappers
-    if _inject_history_context not in wrappers:
-        yield
-        return
-    connection.execute_wrappers = [wrapper for wrapper in wrappers if wrapper is not _inject_history_context]
-    try:
-        yield
-    finally:
-        connection.execute_wrappers = wrappers
 
 
 def columns(model, alias: str) -> str:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "cnscd.apps.PortalConfig",
     "accounts",
     "areas",
     "teams",

@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pghistory
-import pgtrigger
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
@@ -26,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from areas import policy
 from areas.models import Area, Level
-from cnscd import phones
+from cnscd import audit, phones
 from households import services
 from households.models import Category, Household
 from imports.base import Column, ImportHandler, RowError, cell_text, workbook_bytes
@@ -92,19 +90,14 @@ RETURNING h.*, (xmax = 0) AS pgh_inserted
 # upsert runs with those two triggers ignored (for this statement only, pgtrigger.ignore) and writes exactly the
 # rows they would have written, in one INSERT … SELECT from the upserted rows: same columns (read from the event
 # model), same labels (insert / update), the same pghistory context and pgh_created_at = NOW().
-_HISTORY_TRIGGERS = ("households.Household:insert_insert", "households.Household:update_update")
+_HISTORY_LABELS = ("insert", "update")
 
 
 def _upsert_sql() -> str:
-    event = Household.pgh_event_model
-    tracked = [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
-    columns = ", ".join(f'"{c}"' for c in tracked)
+    events = audit.events_sql(Household, "written", label="CASE WHEN pgh_inserted THEN 'insert' ELSE 'update' END")
     return f"""
 WITH written AS ({_UPSERT}),
-events AS (
-    INSERT INTO "{event._meta.db_table}" ({columns}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id)
-    SELECT {columns}, %s::uuid, NOW(), CASE WHEN pgh_inserted THEN 'insert' ELSE 'update' END, id FROM written
-)
+events AS ({events})
 SELECT pgh_inserted FROM written
 """
 
@@ -397,12 +390,11 @@ class HouseholdImport(ImportHandler):
         now = timezone.now()
         created = updated = 0
         sql = _upsert_sql()
-        with pghistory.context(user=getattr(self.acting_user, "pk", None), import_kind=self.kind):
+        with audit.context(user=getattr(self.acting_user, "pk", None), import_kind=self.kind):
             with connection.cursor() as cursor:
-                cursor.execute("SELECT _pgh_attach_context()")
-                context_id = cursor.fetchone()[0]
+                context_id = audit.attach_context(cursor)
                 withdrawn = self._withdrawals(cursor, rows)
-                with pgtrigger.ignore(*_HISTORY_TRIGGERS):
+                with audit.triggers_skipped(Household, labels=_HISTORY_LABELS):
                     for start in range(0, len(rows), BATCH):
                         columns = [list(column) for column in zip(*rows[start : start + BATCH], strict=True)]
                         cursor.execute(sql, [now, now, now, *columns, context_id])
