@@ -6,6 +6,25 @@ from areas.models import Area, Level
 from cnscd.filters import CharFilter
 
 
+class AreaSubtreeFilter(django_filters.NumberFilter):
+    """``?area=<id>``: rows whose area is that unit or lies under it (one indexed LIKE on the stored path).
+
+    The one subtree filter of the API's filtersets (teams, members, trainings, households, visits): an unknown id
+    matches nothing. ``path_field`` names the path to follow (``team__area__path`` for members)."""
+
+    def __init__(self, *args, path_field: str = "area__path", **kwargs):
+        self.path_field = path_field
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        path = Area.objects.filter(pk=value).values_list("path", flat=True).first()
+        if path is None:
+            return qs.none()
+        return qs.filter(**{f"{self.path_field}__startswith": path})
+
+
 class AreaFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices)
     parent = django_filters.NumberFilter(field_name="parent_id")

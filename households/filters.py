@@ -2,21 +2,13 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from areas.models import Area
+from areas.filters import AreaSubtreeFilter
 from cnscd.filters import CharFilter
 from households.models import Category, Channel, Household, Visit
 
 
-def _subtree(queryset, field: str, value: int):
-    """Rows whose area lies under the area ``value`` (the whole subtree), by the stored path."""
-    path = Area.objects.filter(pk=value).values_list("path", flat=True).first()
-    if path is None:
-        return queryset.none()
-    return queryset.filter(**{f"{field}__path__startswith": path})
-
-
 class HouseholdFilter(django_filters.FilterSet):
-    area = django_filters.NumberFilter(method="filter_area", label=_("Area (the whole subtree)"))
+    area = AreaSubtreeFilter(label=_("Area (the whole subtree)"))
     code = CharFilter()
     q = CharFilter(method="filter_q", label=_("Search in code, name or address"))
     category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category")
@@ -34,9 +26,6 @@ class HouseholdFilter(django_filters.FilterSet):
         model = Household
         fields = ["area", "code", "has_smartphone", "consent_given"]
 
-    def filter_area(self, queryset, name, value):
-        return _subtree(queryset, "area", value)
-
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(code__icontains=value) | Q(head_name__icontains=value) | Q(address__icontains=value))
 
@@ -48,7 +37,7 @@ class HouseholdFilter(django_filters.FilterSet):
 
 
 class VisitFilter(django_filters.FilterSet):
-    area = django_filters.NumberFilter(method="filter_area", label=_("Area (the whole subtree)"))
+    area = AreaSubtreeFilter(label=_("Area (the whole subtree)"))
     household = django_filters.NumberFilter(field_name="household_id")
     team = django_filters.NumberFilter(field_name="team_id")
     member = django_filters.NumberFilter(field_name="member_id")
@@ -60,9 +49,6 @@ class VisitFilter(django_filters.FilterSet):
     class Meta:
         model = Visit
         fields = ["household", "team", "member", "channel"]
-
-    def filter_area(self, queryset, name, value):
-        return _subtree(queryset, "area", value)
 
     def filter_mine(self, queryset, name, value):
         user = self.request.user if self.request else None

@@ -1,9 +1,9 @@
 import django_filters
 from django.db.models import Q
 
+from areas.filters import AreaSubtreeFilter
 from cnscd.filters import CharFilter
 from members.models import Member, MemberRole, Organization, TrainingSession
-from teams.filters import AreaSubtreeFilter
 
 
 class MemberFilter(django_filters.FilterSet):

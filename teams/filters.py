@@ -1,25 +1,9 @@
 import django_filters
 from django.db.models import Q
 
-from areas.models import Area
+from areas.filters import AreaSubtreeFilter
 from cnscd.filters import CharFilter
 from teams.models import Team, TeamStatus
-
-
-class AreaSubtreeFilter(django_filters.NumberFilter):
-    """``?area=<id>``: rows whose area is that unit or lies under it (one indexed LIKE on the stored path)."""
-
-    def __init__(self, *args, path_field: str = "area__path", **kwargs):
-        self.path_field = path_field
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        path = Area.objects.filter(pk=value).values_list("path", flat=True).first()
-        if path is None:
-            return qs.none()
-        return qs.filter(**{f"{self.path_field}__startswith": path})
 
 
 class TeamFilter(django_filters.FilterSet):
