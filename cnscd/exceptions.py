@@ -147,7 +147,9 @@ def api_exception(exc: Exception) -> Exception:
         detail = {(NON_FIELD if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
         return drf_exceptions.ValidationError(detail)
     if isinstance(exc, DjangoPermissionDenied):
-        return drf_exceptions.PermissionDenied(str(exc) if exc.args else None)
+        denied = drf_exceptions.PermissionDenied(str(exc) if exc.args else None)
+        denied.status_code = getattr(exc, "status_code", denied.status_code)  # a limit (members.duplicates): 429
+        return denied
     return exc
 
 

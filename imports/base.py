@@ -145,7 +145,8 @@ class ImportHandler:
 
     @classmethod
     def admit(cls, *, acting_user) -> None:
-        """Refuse an upload before the file is stored by raising an ``APIException`` (roster imports: 429)."""
+        """Refuse an upload before the file is stored by raising Django's ``PermissionDenied`` (roster imports: the
+        daily limit of ``members.duplicates``, answered 429)."""
 
     # --- reading -------------------------------------------------------------------------------------------
     def read(self, fileobj, name: str) -> list[tuple[int, dict]]:

@@ -6,11 +6,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from imports import registry, xlsx
@@ -148,15 +148,15 @@ def import_job_fail(*, job_id: int) -> None:
 def import_job_confirm(*, acting_user, job: ImportJob) -> ImportJob:
     """Import for real the file of a dry run that found no errors."""
     if job.status != ImportStatus.VALID or not job.dry_run:
-        raise ValidationError({"detail": _("Only a dry run without errors can be confirmed.")})
+        raise ValidationError(_("Only a dry run without errors can be confirmed."))
     if not policy.permits(acting_user, *registry.RULES[job.kind]):
         raise PermissionDenied(_("Your role does not allow importing this kind of file."))
     registry.handler_class(job.kind).admit(acting_user=acting_user)
     if not job.file.name or not job.file.storage.exists(job.file.name):
         raise ValidationError(
-            {"detail": _("The checked file has been deleted (after %(hours)s hours); upload it again.")
-             % {"hours": FILE_MAX_AGE_HOURS}}
-        )  # fmt: skip
+            _("The checked file has been deleted (after %(hours)s hours); upload it again.")
+            % {"hours": FILE_MAX_AGE_HOURS}
+        )
     again = ImportJob.objects.create(
         kind=job.kind,
         file=job.file.name,

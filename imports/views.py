@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
+from cnscd.forms import form_errors
 from imports import registry, services
 from imports.base import workbook_bytes
 from imports.forms import KIND_LABELS, ImportForm
@@ -26,8 +27,6 @@ def import_start(request):
         try:
             job = services.import_job_create(acting_user=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            from teams.views import form_errors
-
             form_errors(form, error)
         else:
             return redirect("imports:import-detail", pk=job.pk)
@@ -61,9 +60,11 @@ def import_confirm(request, pk: int):
     job = _job(request, pk)
     try:
         again = services.import_job_confirm(acting_user=request.user, job=job)
-    except (ValidationError, PermissionDenied) as error:
-        detail = error.detail
-        messages.error(request, str(detail.get("detail", detail) if isinstance(detail, dict) else detail))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:import-detail", pk=job.pk)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
         return redirect("imports:import-detail", pk=job.pk)
     return redirect("imports:import-detail", pk=again.pk)
 

@@ -34,19 +34,17 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.settings import api_settings
 
 from areas import policy
 from members.models import Member
 
 logger = logging.getLogger("cnscd.security")
 
-NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+NON_FIELD = NON_FIELD_ERRORS  # "non_field_errors" in the API (cnscd.exceptions), the top of a page's form
 DEFAULT_LIMIT = 20
 OUT_OF_SCOPE_MESSAGE = gettext_lazy(
     "This person is active in another team; contact the province to move them to this team."
@@ -58,14 +56,17 @@ OUT_OF_SCOPE_FILE_MESSAGE = gettext_lazy(
 
 
 class TooManyRefusals(PermissionDenied):
-    """Too many refusals caused by out-of-scope people today: 429 (a PermissionDenied, so pages show it too)."""
+    """Too many refusals caused by out-of-scope people today: a ``PermissionDenied`` (pages show its message on the
+    form) that the API answers 429 instead of 403 (``status_code``, read by ``cnscd.exceptions``)."""
 
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "throttled"
-    default_detail = gettext_lazy(
+    status_code = 429
+    message = gettext_lazy(
         "Too many additions were refused today because the people are active in teams outside your area. "
         "Try again tomorrow or contact the province."
     )
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
 
 
 def _limit() -> int:

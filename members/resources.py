@@ -177,7 +177,7 @@ class MemberImport(ImportHandler):
             duplicates.refusals_check(acting_user=self.acting_user)
         except duplicates.TooManyRefusals as error:
             self._rows = []
-            return [RowError(None, _("file"), str(error.detail))]
+            return [RowError(None, _("file"), str(error))]
         errors: list[RowError] = []
         parsed: list[tuple[int, dict]] = []
         for i, (number, raw) in enumerate(rows, start=1):

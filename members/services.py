@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from members import duplicates
@@ -63,7 +62,7 @@ def _apply_identifiers(member: Member, phone: str | None, citizen_id: str | None
                 member.citizen_id_last4 = number[-4:]
             else:
                 member.citizen_id_hash = member.citizen_id_last4 = ""
-    except DjangoValidationError as error:
+    except ValidationError as error:
         field = "phone" if error.code == "phone" else "citizen_id"
         raise ValidationError({field: list(error.messages)}) from error
 

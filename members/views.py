@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
+from cnscd.forms import form_errors
 from members import services
 from members.forms import MemberForm, RetireForm
 from members.models import Member
 from teams.models import Team
-
-
-def _errors(form, error):
-    from teams.views import form_errors
-
-    form_errors(form, error)
 
 
 def _can_write(request, team: Team) -> bool:
@@ -38,7 +33,7 @@ def member_add(request, pk: int):
         try:
             member = services.member_create(acting_user=request.user, team=team, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            _errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("%(name)s added to the team.") % {"name": member.full_name})
             return redirect("teams:team-detail", pk=team.pk)
@@ -60,7 +55,7 @@ def member_edit(request, pk: int):
         try:
             services.member_update(acting_user=request.user, member=member, **data)
         except (ValidationError, PermissionDenied) as error:
-            _errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Member saved."))
             return redirect("teams:team-detail", pk=member.team_id)
@@ -82,7 +77,7 @@ def member_retire(request, pk: int):
         try:
             services.member_retire(acting_user=request.user, member=member, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            _errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("%(name)s left the team.") % {"name": member.full_name})
             return redirect("teams:team-detail", pk=member.team_id)

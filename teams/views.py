@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from areas.models import Area, Level
+from cnscd.forms import form_errors
 from cnscd.routers import is_id
 from households.services import export_log
 from imports.base import workbook_bytes
@@ -23,17 +23,6 @@ from members.resources import MemberImport
 from teams import services
 from teams.forms import DissolveForm, TeamForm
 from teams.models import Team
-
-
-def form_errors(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
-    """Show a service's error on the form, next to the field it names."""
-    detail = error.detail
-    if isinstance(detail, dict):
-        for field, problems in detail.items():
-            problems = problems if isinstance(problems, list) else [problems]
-            form.add_error(field if field in form.fields else None, [str(p) for p in problems])
-    else:
-        form.add_error(None, [str(p) for p in (detail if isinstance(detail, list) else [detail])])
 
 
 def _forbidden(request):

@@ -262,7 +262,7 @@ def test_a_dry_run_with_errors_deletes_its_file(api, commune_officer_a, commune_
 def test_an_unconfirmed_dry_run_loses_its_file_after_a_day_and_then_cannot_be_confirmed(
     api, commune_officer_a, commune_a, hamlet_a1, _media
 ):
-    from rest_framework.exceptions import ValidationError
+    from django.core.exceptions import ValidationError
 
     from imports.tasks import import_files_cleanup_task
 
@@ -274,7 +274,7 @@ def test_an_unconfirmed_dry_run_loses_its_file_after_a_day_and_then_cannot_be_co
     assert _files(_media) == []
     with pytest.raises(ValidationError) as refused, translation.override("vi"):
         import_services.import_job_confirm(acting_user=commune_officer_a, job=ImportJob.objects.get(pk=body["id"]))
-    assert str(refused.value.detail["detail"]) == "Tệp đã kiểm tra đã bị xoá (sau 24 giờ); hãy tải tệp lên lại."
+    assert refused.value.messages == ["Tệp đã kiểm tra đã bị xoá (sau 24 giờ); hãy tải tệp lên lại."]
 
 
 def test_the_cleanup_fails_a_job_stuck_for_a_day_and_removes_its_file_and_orphans(
