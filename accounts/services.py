@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts import usernames
 from accounts.models import ROLE_LEVELS, USERNAME_NOT_AVAILABLE, RoleAssignment, User
@@ -113,7 +112,7 @@ def _save(user: User) -> None:
 def _set_password(user: User, password: str) -> None:
     try:
         validate_password(password, user)
-    except DjangoValidationError as error:
+    except ValidationError as error:
         raise ValidationError({"password": list(error.messages)}) from error
     user.set_password(password)
 

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
 from areas import policy
 from areas.importers import dataset_path
@@ -202,7 +201,7 @@ def _decidable(role_move: RoleMove, acting_user) -> RoleMove:
         raise PermissionDenied
     locked = RoleMove.objects.select_for_update().select_related("user", "from_area", "to_area").get(pk=role_move.pk)
     if locked.status != RoleMoveStatus.PROPOSED:
-        raise ValidationError({"detail": _("This move has already been decided.")})
+        raise ValidationError(_("This move has already been decided."))
     return locked
 
 
@@ -221,9 +220,7 @@ def role_move_confirm(*, role_move: RoleMove, acting_user) -> RoleMove:
         user=role_move.user, role=role_move.role, area=role_move.from_area
     ).first()
     if assignment is None:
-        raise ValidationError(
-            {"detail": _("This role assignment no longer exists, so there is nothing to move: refuse the move.")}
-        )
+        raise ValidationError(_("This role assignment no longer exists, so there is nothing to move: refuse the move."))
     if role_assignment.objects.filter(user=role_move.user, role=role_move.role, area=role_move.to_area).exists():
         assignment.delete()
     else:

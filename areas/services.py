@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
 from areas.models import Area, Level
 
@@ -44,7 +44,7 @@ def hamlet_create(*, parent: Area, name: str, kind: str, code: str = "", acting_
 @transaction.atomic
 def hamlet_update(*, hamlet: Area, acting_user=None, **fields) -> Area:
     if hamlet.level != Level.HAMLET:
-        raise ValidationError({"detail": _("Only hamlets can be edited here.")})
+        raise ValidationError(_("Only hamlets can be edited here."))
     if "name" in fields:
         fields["name"] = " ".join(fields["name"].split())
         clash = Area.objects.filter(parent=hamlet.parent, level=Level.HAMLET, name__iexact=fields["name"])

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
 from areas import policy, reorganization, services
 from areas.forms import HamletForm
 from areas.models import Area, Level, RoleMove, RoleMoveStatus
+from cnscd.forms import form_errors
 
 
 @login_required
@@ -22,8 +23,7 @@ def commune_hamlets(request, pk: int):
             try:
                 hamlet = services.hamlet_create(parent=commune, acting_user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                for field, problems in error.detail.items():
-                    form.add_error(field if field in form.fields else None, problems)
+                form_errors(form, error)
             else:
                 messages.success(request, _("Hamlet “%(name)s” added.") % {"name": hamlet.name})
                 return redirect("commune-hamlets", pk=commune.pk)
@@ -35,6 +35,28 @@ def commune_hamlets(request, pk: int):
     )
 
 
+def _role_move_decide(request) -> str:
+    """Carry out the posted decision on one move (``confirm``/``refuse``) or on every non-widening one; the message
+    that says what happened."""
+    action = request.POST.get("action")
+    if action == "confirm_non_widening":
+        n = reorganization.role_moves_confirm_non_widening(acting_user=request.user)
+        return _("%(n)s moves that widen no scope confirmed.") % {"n": n}
+    if action not in ("confirm", "refuse"):
+        raise ValidationError(_("Unknown action."))
+    pk = request.POST.get("move", "")
+    if not pk.isdigit():
+        raise ValidationError(_("Choose a move."))
+    role_move = get_object_or_404(RoleMove.objects.restrict(request.user, "confirm"), pk=int(pk))
+    if action == "confirm":
+        reorganization.role_move_confirm(role_move=role_move, acting_user=request.user)
+        text, where = _("%(user)s is now %(role)s of %(area)s."), role_move.to_area
+    else:
+        reorganization.role_move_refuse(role_move=role_move, acting_user=request.user)
+        text, where = _("Refused: %(user)s no longer holds %(role)s on %(area)s."), role_move.from_area
+    return text % {"user": role_move.user, "role": role_move.role_label, "area": where.name}
+
+
 @login_required
 def reorganization_roles(request):
     """The reorganisation's role moves for a province administrator: each proposed move, the widening ones marked
@@ -44,31 +66,10 @@ def reorganization_roles(request):
     if request.method == "POST":
         if not policy.permits(request.user, "rolemove", "confirm"):
             return render(request, "403.html", status=403)
-        action = request.POST.get("action")
         try:
-            if action == "confirm_non_widening":
-                n = reorganization.role_moves_confirm_non_widening(acting_user=request.user)
-                messages.success(request, _("%(n)s moves that widen no scope confirmed.") % {"n": n})
-            elif action in ("confirm", "refuse"):
-                pk = request.POST.get("move", "")
-                if not pk.isdigit():
-                    messages.error(request, _("Choose a move."))
-                    return redirect("reorganization-roles")
-                role_move = get_object_or_404(RoleMove.objects.restrict(request.user, "confirm"), pk=int(pk))
-                if action == "confirm":
-                    reorganization.role_move_confirm(role_move=role_move, acting_user=request.user)
-                    text = _("%(user)s is now %(role)s of %(area)s.")
-                else:
-                    reorganization.role_move_refuse(role_move=role_move, acting_user=request.user)
-                    text = _("Refused: %(user)s no longer holds %(role)s on %(area)s.")
-                where = role_move.to_area if action == "confirm" else role_move.from_area
-                messages.success(
-                    request, text % {"user": role_move.user, "role": role_move.role_label, "area": where.name}
-                )
-            else:
-                messages.error(request, _("Unknown action."))
+            messages.success(request, _role_move_decide(request))
         except ValidationError as error:
-            messages.error(request, " ".join(str(m) for m in error.detail.values()))
+            messages.error(request, " ".join(error.messages))
         return redirect("reorganization-roles")
     waiting = list(reorganization.pending_role_moves(request.user))
     decided = (

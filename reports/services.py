@@ -11,11 +11,11 @@ import logging
 import time
 
 from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy
 from areas.models import Area
@@ -103,7 +103,7 @@ def target_update(*, acting_user, target: Target, **fields) -> Target:
     key = {name: values[name] for name in ("indicator", "area", "year", "month")}
     clash = _("A target for this indicator and period exists.")
     if Target.objects.filter(**key).exclude(pk=target.pk).exists():
-        raise ValidationError({"non_field_errors": [clash]})
+        raise ValidationError({NON_FIELD_ERRORS: [clash]})
     for name, value in values.items():
         setattr(target, name, value)
     target.created_by = acting_user
@@ -111,7 +111,7 @@ def target_update(*, acting_user, target: Target, **fields) -> Target:
         with transaction.atomic():
             target.save()
     except IntegrityError as error:  # a concurrent write took the same (indicator, area, year, month)
-        raise ValidationError({"non_field_errors": [clash]}) from error
+        raise ValidationError({NON_FIELD_ERRORS: [clash]}) from error
     return target
 
 

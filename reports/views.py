@@ -2,12 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from areas import policy, scoping
 from areas.models import Area, Level
@@ -17,15 +17,11 @@ from reports.models import Report, ReportStatus
 from reports.workbook import previous_month, report_headers
 
 
-def _error_text(error) -> str:
-    detail = error.detail
-    if isinstance(detail, dict):
-        return " ".join(
-            str(m) for messages_ in detail.values() for m in (messages_ if isinstance(messages_, list) else [messages_])
-        )
-    if isinstance(detail, list):
-        return " ".join(str(m) for m in detail)
-    return str(detail)
+def _error_text(error: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as one line for the page's messages (these pages post buttons, not forms)."""
+    if isinstance(error, PermissionDenied):
+        return str(error) if error.args else _("Your role does not allow this action.")
+    return " ".join(error.messages)
 
 
 def _report_areas(user) -> list[Area]:

@@ -1,5 +1,5 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from areas.models import RoleMove, RoleMoveStatus
@@ -80,7 +80,7 @@ class Command(BaseCommand):
                 try:
                     decide(role_move=role_move, acting_user=acting)
                 except ValidationError as error:
-                    raise CommandError(f"#{pk}: {error.detail['detail']}") from None
+                    raise CommandError(f"#{pk}: {' '.join(error.messages)}") from None
                 self.stdout.write(f"#{pk} {verb}.")
         if options["confirm_non_widening"]:
             n = role_moves_confirm_non_widening(acting_user=acting)
