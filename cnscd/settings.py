@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "households",
     "imports",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

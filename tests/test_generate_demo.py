@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts import demo
 from areas.models import Area, Level, Structure
+from demo import plan
 from members.validators import normalize_phone
 from teams.models import Team
 
@@ -71,8 +71,8 @@ def small(legacy_province) -> str:
 
 
 def test_the_small_set_has_the_expected_size(small):
-    hamlets = Area.objects.filter(level=Level.HAMLET, teams__notes__startswith=demo.MARKER)
-    teams = Team.objects.filter(notes__startswith=demo.MARKER)
+    hamlets = Area.objects.filter(level=Level.HAMLET, teams__notes__startswith=plan.MARKER)
+    teams = Team.objects.filter(notes__startswith=plan.MARKER)
     communes = Area.objects.filter(pk__in=hamlets.values("parent"))
     assert 25 <= hamlets.count() <= 40
     assert communes.count() <= 10
@@ -242,8 +242,8 @@ def test_reset_replaces_the_set_with_a_new_one(small):
     hamlets_before = set(Area.objects.filter(level=Level.HAMLET).values_list("pk", flat=True))
     out = generate(seed=2, reset=True)
     assert "deleted visits" in out
-    assert set(Team.objects.filter(notes__startswith=demo.MARKER).values_list("notes", flat=True)) == {
-        demo.marker("small", 2)
+    assert set(Team.objects.filter(notes__startswith=plan.MARKER).values_list("notes", flat=True)) == {
+        plan.marker("small", 2)
     }
     assert not Area.objects.filter(pk__in=hamlets_before).exists()
     assert scalar("SELECT count(*) FROM households_visit v JOIN teams_team t ON t.id = v.team_id") == scalar(
@@ -257,8 +257,8 @@ def test_factor_is_for_the_nation_scale_only(legacy_province):
 
 
 def test_the_nation_scale_takes_factor_times_the_province_communes(legacy_province):
-    communes = demo.communes_for("nation", 0.1)
+    communes = plan.communes_for("nation", 0.1)
     assert len(communes) == round(0.1 * 186)
     assert all(c.path.startswith(legacy_province.path) for c in communes)
-    with pytest.raises(demo.DemoError, match="import_admin_units --structure legacy"):
-        demo.communes_for("nation", 2)  # only province 80 is imported in the test database
+    with pytest.raises(plan.DemoError, match="import_admin_units --structure legacy"):
+        plan.communes_for("nation", 2)  # only province 80 is imported in the test database

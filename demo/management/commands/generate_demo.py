@@ -5,7 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts import demo
+from demo import plan, services
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=list(demo.SCALES), required=True)
+        parser.add_argument("--scale", choices=list(plan.SCALES), required=True)
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument(
             "--reset", action="store_true", help="delete the previously generated data set first (any scale)"
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale, seed, reset, factor, end, if_missing=False, **options):
-        if if_missing and not reset and demo.existing_sets():
+        if if_missing and not reset and plan.existing_sets():
             self.stdout.write("A generated demo data set is already there; nothing to do.")
             return
         if factor is not None and scale != "nation":
@@ -58,10 +58,10 @@ class Command(BaseCommand):
             raise CommandError("--end cannot be in the future (visits never are).")
         self.stdout.write(f"Generating the {scale} data set (seed {seed}, visits until {end:%d/%m/%Y})…")
         try:
-            result = demo.demo_generate(
+            result = services.demo_generate(
                 scale=scale, seed=seed, end=end, factor=factor, reset=reset, log=self.stdout.write
             )
-        except demo.DemoError as error:
+        except plan.DemoError as error:
             raise CommandError(str(error)) from error
         counts = ", ".join(f"{name}: {n:,}" for name, n in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {result.seconds:.1f} s — {counts}."))
