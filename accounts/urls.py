@@ -1,10 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api.views import LogoutView, TokenView, UserViewSet
 from areas.api.views import AreaViewSet
+from cnscd import views
 from cnscd.routers import Router
 from households.api.views import ActivityTypeViewSet, HouseholdViewSet, VisitViewSet
 from imports.api.views import ImportJobViewSet
@@ -46,6 +47,8 @@ api = [
 
 urlpatterns = [
     path("api/", include(api)),  # first: most requests are the API's, and the pages never start with api/
+    path("", views.home, name="home"),  # the start page and login gather every app's part (cnscd/views.py)
+    path("login/", views.LoginView.as_view(), name="login"),
     path("", include("accounts.urls")),
     path("teams/", include("teams.urls")),
     path("imports/", include("imports.urls")),

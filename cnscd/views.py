@@ -1,3 +1,9 @@
+"""The portal's start page and login, which gather what every app holds for a user.
+
+They live in the project package, above the apps (as NetBox's home view does), so that accounts need not import
+the visit log's roster rules (``households`` → ``members``) to send a team member to the visit log.
+"""
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
