@@ -16,6 +16,7 @@ install: $(VENV)/.installed
 run: export DEBUG ?= 1
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py sync_indicators
 	$(PY) manage.py import_admin_units
 	$(PY) manage.py seed_demo
 	$(PY) manage.py generate_demo --scale small --if-missing

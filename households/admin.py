@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from areas.models import Area, Level
 from households import services
 from households.models import ActivityType, ExportLog, Household, Visit, VisitActivity
+from reports.services import indicators_sync
 
 
 @admin.register(ActivityType)
@@ -17,6 +18,7 @@ class ActivityTypeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.activity_types_forget()
+        indicators_sync()  # its indicator, before anyone reads the catalogue
 
 
 @admin.register(Household)

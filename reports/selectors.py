@@ -9,30 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 
 from areas.models import Area
-from households.models import ActivityType
 from reports import rollup
 from reports.models import Aggregation, Indicator, KpiValue, Target
 from reports.periods import MONTH, QUARTER, RANGE, YEAR, Period
 
 STRUCTURAL = set(rollup.STRUCTURAL)
-
-
-def indicators_sync() -> None:
-    """One indicator per activity type (a province may add activities without a release)."""
-    missing = ActivityType.objects.filter(indicator__isnull=True)
-    for activity in missing:
-        Indicator.objects.update_or_create(
-            code=activity.code,
-            defaults={
-                "name_vi": activity.name_vi,
-                "name_en": activity.name_en,
-                "unit": "người",
-                "aggregation": Aggregation.SUM,
-                "activity_type": activity,
-                "order": 100 + activity.order,
-                "description": "Sum of the quantities (people helped) of this activity in the period.",
-            },
-        )
 
 
 def default_area(user) -> Area | None:
@@ -44,7 +25,7 @@ def default_area(user) -> Area | None:
 
 
 def indicator_list() -> list[Indicator]:
-    indicators_sync()
+    """The catalogue, in its order (kept complete by ``reports.services.indicators_sync``)."""
     return list(Indicator.objects.all())
 
 

@@ -1,4 +1,4 @@
-"""Writes of the reports app: targets, the monthly report's workflow, and queueing the rollup.
+"""Writes of the reports app: the indicator catalogue, targets, the monthly report's workflow, queueing the rollup.
 
 Report workflow: ``pending`` → ``draft`` (generated in the background) → ``submitted`` (commune officer or above,
 own scope) → ``approved`` (province admin; frozen for good) or ``returned`` with a reason → submitted again, which
@@ -21,7 +21,7 @@ from areas import policy
 from areas.models import Area
 from cnscd.text import NOTE_MAX_LENGTH, clean_text
 from reports import rollup, workbook
-from reports.models import Indicator, Report, ReportStatus, Target
+from reports.models import Aggregation, Indicator, Report, ReportStatus, Target
 from reports.periods import MONTH, PeriodError, parse_period
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,36 @@ def rollup_soon() -> None:
 
 def rollup_soon_on_commit() -> None:
     transaction.on_commit(rollup_soon)
+
+
+# --- The indicator catalogue -----------------------------------------------------------------------------
+
+
+def indicators_sync() -> int:
+    """Give every activity type without one its indicator (same code); how many were added.
+
+    A province adds activities in the admin without a release (which calls this on save); a release that adds
+    them runs it after its migrations (``manage.py sync_indicators``). Reads never write: the catalogue is
+    complete before anyone reads it.
+    """
+    from households.models import ActivityType
+
+    added = 0
+    for activity in ActivityType.objects.filter(indicator__isnull=True):
+        Indicator.objects.update_or_create(
+            code=activity.code,
+            defaults={
+                "name_vi": activity.name_vi,
+                "name_en": activity.name_en,
+                "unit": "người",
+                "aggregation": Aggregation.SUM,
+                "activity_type": activity,
+                "order": 100 + activity.order,
+                "description": "Sum of the quantities (people helped) of this activity in the period.",
+            },
+        )
+        added += 1
+    return added
 
 
 # --- Targets ----------------------------------------------------------------------------------------------

@@ -35,10 +35,6 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     pagination_class = None
 
-    def get_queryset(self):
-        selectors.indicators_sync()
-        return Indicator.objects.all()
-
 
 class TargetViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Targets per indicator, area, year and optionally month. Province administrators write them.
