@@ -148,23 +148,22 @@ def in_scope_message(*, clash: Member, field: str) -> str:
     return text % {"name": clash.full_name, "team": clash.team}
 
 
-def clash_errors(*, acting_user, clashes: dict[str, Member], surface: str) -> dict[str, list[str]]:
-    """The errors of a write whose ``clashes`` ({"phone"|"citizen_id": active member holding it}) refuse it.
+def clash_errors(*, acting_user, clashes: list[tuple[int, str, Member]], surface: str) -> list[tuple[int, str, str]]:
+    """The errors of the writes that ``clashes`` refuse, as (write, field, message).
 
-    Clashes in scope are named on their field; any out of scope adds the one neutral text under the non-field
-    key, counts one refusal and is logged.
+    ``clashes`` holds (index of the write, ``"phone"`` or ``"citizen_id"``, the active member holding that number).
+    A clash in scope is named on its field; a write with any clash out of scope gets the one neutral text, once,
+    under the non-field key, and the request (one API/page write, one import file) counts one refusal, logged.
     """
-    errors: dict[str, list[str]] = {}
-    if not clashes:
-        return errors
-    visible = visible_ids(acting_user=acting_user, members=clashes.values())
-    hidden = False
-    for field, clash in clashes.items():
+    visible = visible_ids(acting_user=acting_user, members=[clash for _index, _field, clash in clashes])
+    errors: list[tuple[int, str, str]] = []
+    hidden: set[int] = set()
+    for index, field, clash in clashes:
         if clash.pk in visible:
-            errors[field] = [in_scope_message(clash=clash, field=field)]
-        else:
-            hidden = True
+            errors.append((index, field, in_scope_message(clash=clash, field=field)))
+        elif index not in hidden:
+            hidden.add(index)
+            errors.append((index, NON_FIELD, str(OUT_OF_SCOPE_MESSAGE)))
     if hidden:
-        errors[NON_FIELD] = [str(OUT_OF_SCOPE_MESSAGE)]
         refusal_record(acting_user=acting_user, surface=surface)
     return errors

@@ -1,8 +1,7 @@
 """Writes on rosters: add, edit, retire a member; training sessions.
 
-Rules (SPEC §3.2), checked here with clear messages and backed by partial unique indexes in the database:
-one active leader per team; the same person (phone or citizen-ID) active in one team only; active members only
-in active teams.
+The roster's rules (SPEC §3.2: one active leader per team, the same person active in one team only, active members
+in active teams only, plausible dates) are ``members.rules``, which the roster import applies too.
 """
 
 from __future__ import annotations
@@ -11,12 +10,11 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from areas import policy
-from members import duplicates
+from cnscd.exceptions import constraint_errors
+from members import duplicates, rules
 from members.models import Member, MemberRole, TrainingSession
 from members.validators import citizen_id_hash, normalize_citizen_id, normalize_phone
 from teams.models import Team
@@ -34,16 +32,6 @@ MEMBER_FIELDS = (
     "left_on",
     "trained_on",
 )
-
-_CONSTRAINT_MESSAGES = {
-    "one_active_leader_per_team": ("role", gettext_noop("This team already has an active leader.")),
-    "active_member_phone_unique": ("phone", gettext_noop("This phone number belongs to an active member of a team.")),
-    "active_member_citizen_id_unique": (
-        "citizen_id",
-        gettext_noop("This citizen-ID belongs to an active member of a team."),
-    ),
-    "member_left_after_joined": ("left_on", gettext_noop("The leaving date cannot be before the joining date.")),
-}
 
 
 def _check_team(*, acting_user, team: Team) -> None:
@@ -68,40 +56,17 @@ def _apply_identifiers(member: Member, phone: str | None, citizen_id: str | None
 
 
 def member_rules_check(member: Member, *, acting_user=None, probing: bool = True) -> None:
-    """Raise a ValidationError naming the field and the clash, or return when ``member`` may be saved.
+    """Raise a ValidationError naming each roster rule ``member`` breaks (``members.rules``), or return.
 
     A clash with a person outside ``acting_user``'s scope names nobody and is counted (``members.duplicates``);
     ``probing`` (a new member, a changed number, a return to a team) makes an exhausted day's count refuse the
     write with a 429 before anything is compared.
     """
+    if probing and member.is_active and (member.phone or member.citizen_id_hash):
+        duplicates.refusals_check(acting_user=acting_user)  # before any lookup: the answer is the counter's
     errors: dict[str, list[str]] = {}
-    if member.birth_year is not None and not (1900 <= member.birth_year <= timezone.localdate().year):
-        errors["birth_year"] = [_("Enter a plausible birth year.")]
-    if member.joined_on and member.left_on and member.left_on < member.joined_on:
-        errors["left_on"] = [_("The leaving date cannot be before the joining date.")]
-    elif member.left_on and member.left_on > timezone.localdate():
-        # A future date would free the phone and the citizen-ID at once (the roster's rules and the rollup read
-        # ``left_on``): a departure is recorded once it has happened.
-        errors["left_on"] = [_("The leaving date cannot be in the future: record the departure once it happened.")]
-    if member.is_active:
-        others = Member.objects.active().exclude(pk=member.pk).select_related("team")
-        if not member.team.is_active:
-            errors["team"] = [_("This team is dissolved; it cannot have active members.")]
-        if member.role == MemberRole.LEADER:
-            leader = others.filter(team_id=member.team_id, role=MemberRole.LEADER).first()
-            if leader:
-                errors["role"] = [
-                    _("This team already has an active leader (%(name)s). Make them a deputy or member first.")
-                    % {"name": leader.full_name}
-                ]
-        if probing and (member.phone or member.citizen_id_hash):
-            duplicates.refusals_check(acting_user=acting_user)  # before any lookup: the answer is the counter's
-        clashes: dict[str, Member] = {}
-        if member.phone and (clash := others.filter(phone=member.phone).first()):
-            clashes["phone"] = clash
-        if member.citizen_id_hash and (clash := others.filter(citizen_id_hash=member.citizen_id_hash).first()):
-            clashes["citizen_id"] = clash
-        errors |= duplicates.clash_errors(acting_user=acting_user, clashes=clashes, surface="roster write")
+    for error in rules.roster_errors([member], acting_user=acting_user, surface="roster write"):
+        errors.setdefault(error.field, []).append(error.message)
     if errors:
         raise ValidationError(errors)
 
@@ -111,10 +76,9 @@ def _save(member: Member, *, acting_user, probing: bool) -> Member:
     try:
         with transaction.atomic():
             member.save()
-    except IntegrityError as error:  # a concurrent write slipped past the check: same answer
-        for constraint, (field, message) in _CONSTRAINT_MESSAGES.items():
-            if constraint in str(error):
-                raise ValidationError({field: [_(message)]}) from error
+    except IntegrityError as error:  # a concurrent write slipped past the check: the same answer as the check's
+        if (errors := constraint_errors(error)) is not None:
+            raise ValidationError(errors) from error
         raise
     return member
 
