@@ -3,12 +3,18 @@
 Personas: ``province_admin`` (current Tây Ninh, code 80), ``commune_officer_a`` / ``commune_officer_b`` (two of
 its communes), ``team_leader_a1`` / ``team_member_a1`` (hamlet A1 of commune A), ``viewer`` (the province),
 ``anonymous``. ``api(user)`` gives a DRF client authenticated with that user's real token.
+
+Rows every test file needs are defined here once: the teams of hamlets A1, A2, B1 (founded 15/01/2024) and
+``member_a1``, the roster entry of ``team_member_a1``. A test file that needs a different row defines its own
+fixture under a name that says how it differs (``secret_team_b1``, ``member_a1_with_phone``).
 """
 
 import importlib
 import os
+from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -16,6 +22,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role, RoleAssignment, User
 from areas import services as area_services
 from areas.models import Area, Level, Structure
+from members.models import Member
+from teams.models import Team
 
 PASSWORD = "Mật-khẩu-thử-2026"
 
@@ -92,6 +100,39 @@ def hamlet_b1(commune_b) -> Area:
 
 
 @pytest.fixture
+def real_units(db) -> None:
+    """A transactional test elsewhere may have flushed the units and catalogues loaded at session start; the
+    activity catalogue's cache is dropped too (``pytestmark = pytest.mark.usefixtures("real_units")``)."""
+    from households import services as household_services
+
+    ensure_units()
+    household_services.activity_types_forget()
+
+
+@pytest.fixture
+def team_a1(hamlet_a1) -> Team:
+    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
+
+
+@pytest.fixture
+def team_a2(hamlet_a2) -> Team:
+    return Team.objects.create(area=hamlet_a2, name="Tổ CNSCĐ Ấp A2", established_on=date(2024, 1, 15))
+
+
+@pytest.fixture
+def team_b1(hamlet_b1) -> Team:
+    return Team.objects.create(area=hamlet_b1, name="Tổ CNSCĐ Ấp B1", established_on=date(2024, 1, 15))
+
+
+@pytest.fixture
+def member_a1(team_a1, team_member_a1) -> Member:
+    """``team_member_a1`` on team A1's roster: the login that logs visits on the phone."""
+    return Member.objects.create(
+        team=team_a1, user=team_member_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union"
+    )
+
+
+@pytest.fixture
 def superuser(db) -> User:
     return _user("root", is_superuser=True, is_staff=True)
 
@@ -142,6 +183,16 @@ def api(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def fresh_counters(settings, tmp_path):
+    """No refusal counted before or after the test (the counters live in this test run's own Redis database);
+    uploads go to a folder of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -48,10 +48,7 @@ HOUSEHOLD_PHONE = "0912345678"
 MEMBER_PHONE = "0987650001"
 
 
-@pytest.fixture(autouse=True)
-def _real_units(db):
-    ensure_units()
-    household_services.activity_types_forget()
+pytestmark = pytest.mark.usefixtures("real_units")
 
 
 @pytest.fixture

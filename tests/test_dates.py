@@ -22,12 +22,8 @@ FAR = date(2099, 12, 31)
 
 
 @pytest.fixture
-def team_a1(hamlet_a1) -> Team:
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
-
-
-@pytest.fixture
-def member_a1(team_a1, team_member_a1) -> Member:
+def member_a1_with_phone(team_a1, team_member_a1) -> Member:
+    """``member_a1`` with a phone (freed when they leave) and a joining date the leaving dates are checked against."""
     return Member.objects.create(
         team=team_a1, user=team_member_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union",
         phone="0912345678", joined_on=date(2024, 2, 1),
@@ -39,31 +35,33 @@ def member_a1(team_a1, team_member_a1) -> Member:
 
 @pytest.mark.parametrize("left_on", [TOMORROW, FAR])
 def test_retiring_a_member_on_a_future_date_is_refused_and_keeps_their_phone(
-    api, commune_officer_a, member_a1, hamlet_a2, left_on
+    api, commune_officer_a, member_a1_with_phone, hamlet_a2, left_on
 ):
     client = api(commune_officer_a)
-    response = client.post(f"/api/v1/members/{member_a1.pk}/retire/", {"left_on": left_on.isoformat()})
+    response = client.post(f"/api/v1/members/{member_a1_with_phone.pk}/retire/", {"left_on": left_on.isoformat()})
     assert response.status_code == 400
     assert response.json() == {
         "left_on": ["Ngày rời tổ không thể ở tương lai: hãy ghi nhận khi thành viên đã thực sự rời tổ."]
     }
-    member_a1.refresh_from_db()
-    assert member_a1.left_on is None
+    member_a1_with_phone.refresh_from_db()
+    assert member_a1_with_phone.left_on is None
     other = Team.objects.create(area=hamlet_a2, name="Tổ A2", established_on=date(2024, 1, 15))
     data = {"team": other.pk, "full_name": "Nguyễn Văn Tổ", "gender": "male", "organization": "youth_union"}
     again = client.post("/api/v1/members/", {**data, "phone": "0912345678"})
     assert again.status_code == 400 and "phone" in again.json()  # still an active member of A1
 
 
-def test_a_member_leaves_today_and_their_phone_is_free_from_then_on(api, commune_officer_a, member_a1):
+def test_a_member_leaves_today_and_their_phone_is_free_from_then_on(api, commune_officer_a, member_a1_with_phone):
     today = timezone.localdate().isoformat()
-    response = api(commune_officer_a).post(f"/api/v1/members/{member_a1.pk}/retire/", {"left_on": today})
+    response = api(commune_officer_a).post(f"/api/v1/members/{member_a1_with_phone.pk}/retire/", {"left_on": today})
     assert response.status_code == 200 and response.json()["left_on"] == today
 
 
-def test_a_member_edited_or_created_with_a_future_leaving_date_is_refused(api, commune_officer_a, member_a1, team_a1):
+def test_a_member_edited_or_created_with_a_future_leaving_date_is_refused(
+    api, commune_officer_a, member_a1_with_phone, team_a1
+):
     client = api(commune_officer_a)
-    response = client.patch(f"/api/v1/members/{member_a1.pk}/", {"left_on": FAR.isoformat()})
+    response = client.patch(f"/api/v1/members/{member_a1_with_phone.pk}/", {"left_on": FAR.isoformat()})
     assert response.status_code == 400 and list(response.json()) == ["left_on"]
     data = {"team": team_a1.pk, "full_name": "Lê Thị Hoa", "gender": "female", "organization": "police"}
     response = client.post("/api/v1/members/", {**data, "phone": "0387654321", "left_on": FAR.isoformat()})
@@ -92,7 +90,7 @@ def test_a_roster_file_with_a_future_leaving_date_is_a_row_error(api, commune_of
 
 @pytest.mark.parametrize("dissolved_on", [TOMORROW, FAR])
 def test_dissolving_a_team_on_a_future_date_is_refused_and_the_hamlet_keeps_one_team(
-    api, commune_officer_a, team_a1, member_a1, hamlet_a1, dissolved_on
+    api, commune_officer_a, team_a1, member_a1_with_phone, hamlet_a1, dissolved_on
 ):
     client = api(commune_officer_a)
     response = client.post(f"/api/v1/teams/{team_a1.pk}/dissolve/", {"dissolved_on": dissolved_on.isoformat()})
@@ -101,14 +99,14 @@ def test_dissolving_a_team_on_a_future_date_is_refused_and_the_hamlet_keeps_one_
         "dissolved_on": ["Ngày giải thể không thể ở tương lai: hãy giải thể tổ vào đúng ngày đó."]
     }
     team_a1.refresh_from_db()
-    member_a1.refresh_from_db()
-    assert (team_a1.status, team_a1.dissolved_on, member_a1.left_on) == ("active", None, None)
+    member_a1_with_phone.refresh_from_db()
+    assert (team_a1.status, team_a1.dissolved_on, member_a1_with_phone.left_on) == ("active", None, None)
     second = client.post("/api/v1/teams/", {"area": hamlet_a1.pk, "name": "Tổ thứ hai", "established_on": "2025-01-01"})
     assert second.status_code == 400 and Team.objects.filter(area=hamlet_a1).count() == 1
 
 
 def test_the_rollup_counts_one_team_and_one_person_after_a_dissolution_today(
-    api, commune_officer_a, province_admin, team_a1, member_a1, hamlet_a1, commune_a
+    api, commune_officer_a, province_admin, team_a1, member_a1_with_phone, hamlet_a1, commune_a
 ):
     client = api(commune_officer_a)
     today = timezone.localdate()
@@ -149,14 +147,14 @@ def test_a_target_moved_onto_an_existing_one_is_refused_and_changes_nothing(api,
 
 
 @pytest.fixture
-def world(province, commune_a, hamlet_a1, team_a1, member_a1, province_admin):
+def one_of_each_resource(province, commune_a, hamlet_a1, team_a1, member_a1_with_phone, province_admin):
     household = Household.objects.create(area=hamlet_a1, code="H1", head_name="Trần Văn Bình", size=3)
     session = TrainingSession.objects.create(area=hamlet_a1, topic="VNeID", held_on=date(2025, 3, 1))
     visit_id = None
     from households import services
 
     data, _created = services.visit_record(
-        acting_user=member_a1.user, member=member_a1, household=household, area=None,
+        acting_user=member_a1_with_phone.user, member=member_a1_with_phone, household=household, area=None,
         date=timezone.localdate() - timedelta(days=1), channel="door_to_door",
         activities=[("vneid_activation", 1)], client_uuid=uuid.uuid4(),
     )  # fmt: skip
@@ -166,7 +164,7 @@ def world(province, commune_a, hamlet_a1, team_a1, member_a1, province_admin):
     return {
         "area": hamlet_a1.pk,
         "team": team_a1.pk,
-        "member": member_a1.pk,
+        "member": member_a1_with_phone.pk,
         "training-session": session.pk,
         "household": household.pk,
         "visit": visit_id,
@@ -227,10 +225,10 @@ def _row(resource, pk):
 
 
 @pytest.mark.parametrize("resource", list(URLS))
-def test_every_refused_write_leaves_the_row_as_it_was(request, api, world, resource):
+def test_every_refused_write_leaves_the_row_as_it_was(request, api, one_of_each_resource, resource):
     persona = request.getfixturevalue(READERS[resource])
     client = api(persona)
-    pk = world[resource]
+    pk = one_of_each_resource[resource]
     url = URLS[resource].format(pk)
     assert client.get(url).status_code == 200  # the persona reads it
     before = _row(resource, pk)

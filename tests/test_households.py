@@ -7,30 +7,11 @@ from django.apps import apps
 
 from accounts.models import Role, RoleAssignment
 from areas.models import Area
-from households import services
 from households.models import ExportLog, Household
 from members.models import Member
-from teams.models import Team
-from tests.conftest import _user, ensure_units
+from tests.conftest import _user
 
-
-@pytest.fixture(autouse=True)
-def _real_units(db):
-    """A transactional test elsewhere may have flushed the units and catalogues loaded at session start."""
-    ensure_units()
-    services.activity_types_forget()
-
-
-@pytest.fixture
-def team_a1(hamlet_a1) -> Team:
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
-
-
-@pytest.fixture
-def member_a1(team_a1, team_member_a1) -> Member:
-    return Member.objects.create(
-        team=team_a1, user=team_member_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union"
-    )
+pytestmark = pytest.mark.usefixtures("real_units")
 
 
 @pytest.fixture
@@ -39,11 +20,6 @@ def leader_member_a1(team_a1, team_leader_a1) -> Member:
         team=team_a1, user=team_leader_a1, full_name="Trần Thị Trưởng", gender="female",
         organization="hamlet_head", role="leader",
     )  # fmt: skip
-
-
-@pytest.fixture
-def team_b1(hamlet_b1) -> Team:
-    return Team.objects.create(area=hamlet_b1, name="Tổ CNSCĐ Ấp B1", established_on=date(2024, 1, 15))
 
 
 @pytest.fixture

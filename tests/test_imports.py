@@ -56,7 +56,8 @@ def roster(commune, n=200, per_team=5):
 
 
 @pytest.fixture
-def hamlets(commune_a):
+def forty_hamlets(commune_a):
+    """Ấp 1 … Ấp 40 in commune A, enough for the rosters the imported files spread over them."""
     return [hamlet_create(parent=commune_a, name=f"Ấp {i}", kind="Ấp") for i in range(1, 41)]
 
 
@@ -67,7 +68,7 @@ def post(client, rows, dry_run=False, kind="members", **kw):
 
 
 def test_a_roster_with_five_broken_rows_saves_nothing_and_the_fixed_file_saves_200(
-    api, commune_officer_a, commune_a, hamlets
+    api, commune_officer_a, commune_a, forty_hamlets
 ):
     rows = roster(commune_a)
     broken = [r[:] for r in rows]
@@ -114,7 +115,7 @@ def test_a_row_naming_a_hamlet_of_another_commune_is_an_unknown_hamlet(api, comm
 
 
 def test_the_export_uses_the_template_layout_and_neutralises_formulas(
-    client, api, commune_officer_a, commune_a, hamlets
+    client, api, commune_officer_a, commune_a, forty_hamlets
 ):
     rows = roster(commune_a, n=10)
     assert post(api(commune_officer_a), rows).json()["status"] == "imported"
@@ -133,7 +134,7 @@ def test_the_export_uses_the_template_layout_and_neutralises_formulas(
 
 
 def test_the_export_of_officer_b_holds_none_of_commune_a(
-    client, api, commune_officer_a, commune_officer_b, commune_a, hamlets
+    client, api, commune_officer_a, commune_officer_b, commune_a, forty_hamlets
 ):
     post(api(commune_officer_a), roster(commune_a, n=5))
     client.force_login(commune_officer_b)
@@ -143,7 +144,7 @@ def test_the_export_of_officer_b_holds_none_of_commune_a(
 
 
 def test_roster_exports_are_for_officers_and_leaders_and_are_logged(
-    client, api, commune_officer_a, team_member_a1, viewer, superuser, commune_a, hamlets
+    client, api, commune_officer_a, team_member_a1, viewer, superuser, commune_a, forty_hamlets
 ):
     from households.models import ExportLog
 
@@ -169,7 +170,7 @@ def test_roster_exports_are_for_officers_and_leaders_and_are_logged(
     assert ExportLog.objects.filter(pk=log.pk).exists()
 
 
-def test_formulas_in_an_uploaded_file_are_row_errors(api, commune_officer_a, commune_a, hamlets):
+def test_formulas_in_an_uploaded_file_are_row_errors(api, commune_officer_a, commune_a, forty_hamlets):
     rows = roster(commune_a, n=3)
     rows[1][3] = '=HYPERLINK("http://evil","bấm vào")'
     body = post(api(commune_officer_a), rows).json()
@@ -205,7 +206,7 @@ def test_wrong_headers_are_refused(api, commune_officer_a):
     assert body["status"] == "rejected" and "Mã xã" in body["errors"][0]["message"]
 
 
-def test_a_utf8_csv_with_semicolons_is_read(api, commune_officer_a, commune_a, hamlets):
+def test_a_utf8_csv_with_semicolons_is_read(api, commune_officer_a, commune_a, forty_hamlets):
     text = (
         ";".join(HEADERS)
         + "\n"
@@ -237,7 +238,7 @@ def test_hamlets_import_and_reimport_create_no_duplicates(api, commune_officer_a
     assert Area.objects.filter(level=Level.HAMLET, parent=commune_b).count() == 0
 
 
-def test_import_jobs_of_others_are_404(api, commune_officer_a, commune_officer_b, commune_a, hamlets):
+def test_import_jobs_of_others_are_404(api, commune_officer_a, commune_officer_b, commune_a, forty_hamlets):
     job_id = post(api(commune_officer_a), roster(commune_a, n=2), dry_run=True).json()["id"]
     assert api(commune_officer_b).get(f"/api/v1/imports/{job_id}/").status_code == 404
     assert ImportJob.pgh_event_model.objects.filter(pgh_obj_id=job_id).exists()
@@ -250,7 +251,7 @@ def test_the_template_has_vietnamese_headers_and_instructions(client, commune_of
     assert workbook.sheetnames[1] == "Hướng dẫn"
 
 
-def test_the_import_page_shows_every_row_error(client, commune_officer_a, commune_a, hamlets):
+def test_the_import_page_shows_every_row_error(client, commune_officer_a, commune_a, forty_hamlets):
     rows = roster(commune_a, n=5)
     rows[2][6] = "123"
     client.force_login(commune_officer_a)

@@ -4,22 +4,6 @@ import pytest
 
 from members.models import Member, TrainingSession
 from members.validators import normalize_phone
-from teams.models import Team
-
-
-@pytest.fixture
-def team_a1(hamlet_a1):
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on="2024-03-01")
-
-
-@pytest.fixture
-def team_a2(hamlet_a2):
-    return Team.objects.create(area=hamlet_a2, name="Tổ CNSCĐ Ấp A2", established_on="2024-03-01")
-
-
-@pytest.fixture
-def team_b1(hamlet_b1):
-    return Team.objects.create(area=hamlet_b1, name="Tổ CNSCĐ Ấp B1", established_on="2024-03-01")
 
 
 def member(team, **extra):

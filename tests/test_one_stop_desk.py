@@ -5,7 +5,6 @@ KPIs, never for a hamlet. Any other commune stays refused like an area that does
 import uuid
 from datetime import date, timedelta
 
-import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -17,14 +16,6 @@ from teams.models import Team
 URL = "/api/v1/visits/"
 BULK = "/api/v1/visits/bulk/"
 KPIS = "/api/v1/kpis/"
-
-
-@pytest.fixture
-def member_a1(hamlet_a1, team_member_a1) -> Member:
-    team = Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
-    return Member.objects.create(
-        team=team, user=team_member_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union"
-    )
 
 
 def desk_visit(area, **extra) -> dict:

@@ -6,7 +6,6 @@ import io
 import logging
 
 import pytest
-from django.core.cache import cache
 from openpyxl import Workbook
 
 from members.models import Member
@@ -22,30 +21,20 @@ SECRET_CID = "080195004321"  # province 80, born 1995, last four 4321
 NEUTRAL = {"non_field_errors": ["Người này đang hoạt động ở một tổ khác; liên hệ cấp tỉnh để chuyển tổ."]}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_counters(settings, tmp_path):
-    """Each test starts with no refusal counted (the counters live in this test run's own Redis database)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_counters")
 
 
 @pytest.fixture
-def team_a1(hamlet_a1):
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on="2024-03-01")
-
-
-@pytest.fixture
-def team_b1(hamlet_b1):
+def secret_team_b1(hamlet_b1):
+    """Team B1 under a name that must never reach commune officer A (the conftest's ``team_b1`` is plain)."""
     return Team.objects.create(area=hamlet_b1, name="Tổ Bí Mật Ấp B1", established_on="2024-03-01")
 
 
 @pytest.fixture
-def secret_member(team_b1):
+def secret_member(secret_team_b1):
     """Somebody active in commune B, outside commune officer A's scope."""
     return Member.objects.create(
-        team=team_b1,
+        team=secret_team_b1,
         full_name=SECRET_NAME,
         gender="female",
         organization="police",
@@ -173,7 +162,7 @@ def test_in_scope_duplicates_in_a_file_are_still_named_on_their_row(
 
 
 def test_refusals_caused_by_out_of_scope_people_are_limited_per_user_and_logged(
-    api, settings, caplog, commune_officer_a, commune_officer_b, commune_a, hamlet_a1, team_a1, team_b1,
+    api, settings, caplog, commune_officer_a, commune_officer_b, commune_a, hamlet_a1, team_a1, secret_team_b1,
     secret_member,
 ):  # fmt: skip
     settings.MEMBER_OUT_OF_SCOPE_REFUSALS_PER_DAY = 3
@@ -193,7 +182,7 @@ def test_refusals_caused_by_out_of_scope_people_are_limited_per_user_and_logged(
     assert any("over the daily limit" in m for m in logged)
     assert not any(SECRET_PHONE in m or SECRET_CID in m or SECRET_CID[-4:] in m for m in logged)
     # Only that login is limited; an edit that compares no new number still works for it.
-    assert api(commune_officer_b).post(MEMBERS, _member(team_b1, phone="0911000004")).status_code == 201
+    assert api(commune_officer_b).post(MEMBERS, _member(secret_team_b1, phone="0911000004")).status_code == 201
     mine = Member.objects.create(team=team_a1, full_name="Cũ", gender="male", organization="police", phone="0911000005")
     assert client.patch(f"{MEMBERS}{mine.pk}/", {"trained_on": "2025-02-02"}).status_code == 200
 

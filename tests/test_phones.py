@@ -18,11 +18,6 @@ from teams.models import Team
 HOUSEHOLD_HEADERS = [c.header for c in HouseholdImport.columns]
 
 
-@pytest.fixture
-def team_a1(hamlet_a1):
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on="2024-03-01")
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

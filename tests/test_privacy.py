@@ -77,7 +77,8 @@ def _events_with(text: str) -> list[str]:
 
 
 @pytest.fixture
-def household_a1(hamlet_a1) -> Household:
+def household_a1_with_history(hamlet_a1) -> Household:
+    """A household of A1 with a consented phone and two history events holding it."""
     household = Household.objects.create(
         area=hamlet_a1, code="A1-001", head_name="Chủ hộ", phone=PHONE, consent_given=True, size=4
     )
@@ -88,71 +89,87 @@ def household_a1(hamlet_a1) -> Household:
 # --- Consent withdrawal --------------------------------------------------------------------------------------
 
 
-def test_withdrawing_consent_erases_the_phone_from_every_event_of_the_household(api, team_leader_a1, household_a1):
+def test_withdrawing_consent_erases_the_phone_from_every_event_of_the_household(
+    api, team_leader_a1, household_a1_with_history
+):
     other = Household.objects.create(
-        area=household_a1.area, code="A1-002", head_name="Hộ khác", phone="0911222333", consent_given=True
+        area=household_a1_with_history.area, code="A1-002", head_name="Hộ khác", phone="0911222333", consent_given=True
     )
     assert _events_with(PHONE) == ["households_householdevent"]
 
-    response = api(team_leader_a1).patch(f"/api/v1/households/{household_a1.pk}/", {"consent_given": False})
+    response = api(team_leader_a1).patch(
+        f"/api/v1/households/{household_a1_with_history.pk}/", {"consent_given": False}
+    )
 
     assert response.status_code == 200 and response.json()["phone"] == ""
     assert _events_with(PHONE) == []
-    events = Household.pgh_event_model.objects.filter(pgh_obj_id=household_a1.pk)
+    events = Household.pgh_event_model.objects.filter(pgh_obj_id=household_a1_with_history.pk)
     assert events.count() == 4  # insert, update, the withdrawal's update, consent_withdrawn
     assert set(events.values_list("phone", flat=True)) == {""}
     assert _events_with("0911222333") == ["households_householdevent"]  # another household keeps its own
     assert other.pk
 
 
-def test_the_history_keeps_who_withdrew_consent_and_when_without_the_phone(api, team_leader_a1, household_a1):
-    api(team_leader_a1).patch(f"/api/v1/households/{household_a1.pk}/", {"consent_given": False})
+def test_the_history_keeps_who_withdrew_consent_and_when_without_the_phone(
+    api, team_leader_a1, household_a1_with_history
+):
+    api(team_leader_a1).patch(f"/api/v1/households/{household_a1_with_history.pk}/", {"consent_given": False})
 
-    events = Household.pgh_event_model.objects.select_related("pgh_context").filter(pgh_obj_id=household_a1.pk)
+    events = Household.pgh_event_model.objects.select_related("pgh_context").filter(
+        pgh_obj_id=household_a1_with_history.pk
+    )
     trace = events.get(pgh_label=household_services.CONSENT_WITHDRAWN)
     withdrawal = events.get(pgh_label="update", consent_given=False)
     assert trace.pgh_context.metadata["user"] == team_leader_a1.pk
-    assert trace.pgh_context.metadata["url"] == f"/api/v1/households/{household_a1.pk}/"
+    assert trace.pgh_context.metadata["url"] == f"/api/v1/households/{household_a1_with_history.pk}/"
     assert (trace.pgh_created_at, trace.pgh_context_id) == (withdrawal.pgh_created_at, withdrawal.pgh_context_id)
     assert (trace.consent_given, trace.phone, trace.head_name) == (False, "", "Chủ hộ")
 
 
-def test_a_refused_withdrawal_changes_nothing_in_the_history(api, team_leader_a1, household_a1):
+def test_a_refused_withdrawal_changes_nothing_in_the_history(api, team_leader_a1, household_a1_with_history):
     response = api(team_leader_a1).patch(
-        f"/api/v1/households/{household_a1.pk}/", {"consent_given": False, "code": ""}, format="json"
+        f"/api/v1/households/{household_a1_with_history.pk}/", {"consent_given": False, "code": ""}, format="json"
     )
     assert response.status_code == 400
     assert _events_with(PHONE) == ["households_householdevent"]
     assert not Household.pgh_event_model.objects.filter(pgh_label=household_services.CONSENT_WITHDRAWN).exists()
 
 
-def test_withdrawing_consent_in_the_administration_scrubs_the_history_too(client, superuser, household_a1):
+def test_withdrawing_consent_in_the_administration_scrubs_the_history_too(client, superuser, household_a1_with_history):
     client.force_login(superuser)
-    form = {"area": household_a1.area_id, "code": "A1-001", "head_name": "Chủ hộ", "address": "", "size": 5}
-    response = client.post(f"/admin/households/household/{household_a1.pk}/change/", form)  # consent unticked
+    form = {
+        "area": household_a1_with_history.area_id,
+        "code": "A1-001",
+        "head_name": "Chủ hộ",
+        "address": "",
+        "size": 5,
+    }
+    response = client.post(
+        f"/admin/households/household/{household_a1_with_history.pk}/change/", form
+    )  # consent unticked
     assert response.status_code == 302
-    household_a1.refresh_from_db()
-    assert (household_a1.consent_given, household_a1.phone) == (False, "")
+    household_a1_with_history.refresh_from_db()
+    assert (household_a1_with_history.consent_given, household_a1_with_history.phone) == (False, "")
     assert _events_with(PHONE) == []
     trace = Household.pgh_event_model.objects.get(pgh_label=household_services.CONSENT_WITHDRAWN)
     assert trace.pgh_context.metadata["user"] == superuser.pk
 
 
 def test_an_import_row_saying_no_consent_withdraws_it_and_scrubs_the_history(
-    api, commune_officer_a, commune_a, hamlet_a1, household_a1
+    api, commune_officer_a, commune_a, hamlet_a1, household_a1_with_history
 ):
     body = _import(api(commune_officer_a), [_row(commune_a, hamlet_a1, code="A1-001", phone="", consent="Không")])
 
     assert body["status"] == "imported" and body["updated"] == 1, body
-    household_a1.refresh_from_db()
-    assert (household_a1.consent_given, household_a1.phone) == (False, "")
+    household_a1_with_history.refresh_from_db()
+    assert (household_a1_with_history.consent_given, household_a1_with_history.phone) == (False, "")
     assert _events_with(PHONE) == []
     trace = Household.pgh_event_model.objects.get(pgh_label=household_services.CONSENT_WITHDRAWN)
     assert trace.pgh_context.metadata["user"] == commune_officer_a.pk
 
 
 def test_an_import_row_keeping_consent_leaves_the_history_alone(
-    api, commune_officer_a, commune_a, hamlet_a1, household_a1
+    api, commune_officer_a, commune_a, hamlet_a1, household_a1_with_history
 ):
     body = _import(api(commune_officer_a), [_row(commune_a, hamlet_a1, code="A1-001", phone=PHONE)])
     assert body["status"] == "imported", body
@@ -161,7 +178,7 @@ def test_an_import_row_keeping_consent_leaves_the_history_alone(
 
 
 def test_copies_of_the_phone_in_old_import_reports_and_export_logs_are_masked_on_withdrawal(
-    api, team_leader_a1, commune_officer_a, household_a1
+    api, team_leader_a1, commune_officer_a, household_a1_with_history
 ):
     job = ImportJob.objects.create(
         kind="households", original_name="x.xlsx", created_by=commune_officer_a, status=ImportStatus.REJECTED,
@@ -173,7 +190,7 @@ def test_copies_of_the_phone_in_old_import_reports_and_export_logs_are_masked_on
     ExportLog.objects.create(user=commune_officer_a, kind="households_csv", params={"q": [PHONE]})
     assert "imports_importjobevent" in _events_with(PHONE) and _events_with("987 654 321")
 
-    api(team_leader_a1).patch(f"/api/v1/households/{household_a1.pk}/", {"consent_given": False})
+    api(team_leader_a1).patch(f"/api/v1/households/{household_a1_with_history.pk}/", {"consent_given": False})
 
     assert _events_with(PHONE) == [] and _events_with("987 654 321") == [] and _events_with("987.654.321") == []
     job.refresh_from_db()
@@ -182,21 +199,25 @@ def test_copies_of_the_phone_in_old_import_reports_and_export_logs_are_masked_on
     assert ExportLog.objects.get().params == {"q": ["09******21"]}
 
 
-def test_the_daily_sweep_erases_phones_left_in_the_history_of_households_without_consent(hamlet_a1, household_a1):
+def test_the_daily_sweep_erases_phones_left_in_the_history_of_households_without_consent(
+    hamlet_a1, household_a1_with_history
+):
     keeps = Household.objects.create(area=hamlet_a1, code="K", head_name="Hộ", phone="0911222333", consent_given=True)
-    Household.objects.filter(pk=household_a1.pk).update(phone="", consent_given=False)  # a path that forgot it
+    Household.objects.filter(pk=household_a1_with_history.pk).update(
+        phone="", consent_given=False
+    )  # a path that forgot it
     gone = Household.objects.create(area=hamlet_a1, code="G", head_name="Hộ", phone="0933444555", consent_given=True)
     gone.delete()
 
     from households.tasks import household_history_sweep_task
 
-    assert household_history_sweep_task.delay().get() == 4  # two of household_a1, insert and delete of "G"
+    assert household_history_sweep_task.delay().get() == 4  # two of household_a1_with_history, insert and delete of "G"
     assert _events_with(PHONE) == [] and _events_with("0933444555") == []
     assert _events_with("0911222333") == ["households_householdevent"]
     assert keeps.pk
 
 
-def test_an_export_log_never_stores_a_phone_typed_in_the_search(api, commune_officer_a, household_a1):
+def test_an_export_log_never_stores_a_phone_typed_in_the_search(api, commune_officer_a, household_a1_with_history):
     response = api(commune_officer_a).get("/api/v1/households/export/", {"q": "0912 999 888"})
     assert response.status_code == 200
     assert ExportLog.objects.get().params == {"q": ["09******88"]}
@@ -330,20 +351,16 @@ def test_the_beat_schedule_runs_the_file_cleanup_hourly_and_the_history_sweep_da
 
 
 @pytest.fixture
-def team_a1(hamlet_a1) -> Team:
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
-
-
-@pytest.fixture
-def member_a1(team_a1) -> Member:
+def member_a1_with_personal_data(team_a1) -> Member:
+    """A member of team A1 (no login) with a phone, citizen-ID digits and birth year: what viewers must not read."""
     return Member.objects.create(
         team=team_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union", phone="0977111222",
         citizen_id_last4="6789", birth_year=1990,
     )  # fmt: skip
 
 
-def test_a_viewer_reads_members_without_phone_citizen_id_or_birth_year(api, viewer, member_a1):
-    for url in ("/api/v1/members/", f"/api/v1/members/{member_a1.pk}/"):
+def test_a_viewer_reads_members_without_phone_citizen_id_or_birth_year(api, viewer, member_a1_with_personal_data):
+    for url in ("/api/v1/members/", f"/api/v1/members/{member_a1_with_personal_data.pk}/"):
         body = api(viewer).get(url).json()
         row = body["results"][0] if "results" in body else body
         assert row["full_name"] == "Nguyễn Văn Tổ"
@@ -351,12 +368,14 @@ def test_a_viewer_reads_members_without_phone_citizen_id_or_birth_year(api, view
         assert "0977111222" not in str(body) and "6789" not in str(body)
 
 
-def test_a_commune_officer_reads_the_members_personal_data(api, commune_officer_a, member_a1):
-    row = api(commune_officer_a).get(f"/api/v1/members/{member_a1.pk}/").json()
+def test_a_commune_officer_reads_the_members_personal_data(api, commune_officer_a, member_a1_with_personal_data):
+    row = api(commune_officer_a).get(f"/api/v1/members/{member_a1_with_personal_data.pk}/").json()
     assert (row["phone"], row["citizen_id_last4"], row["birth_year"]) == ("0977111222", "6789", 1990)
 
 
-def test_a_viewer_who_leads_one_team_reads_personal_data_of_that_team_only(api, viewer, member_a1, hamlet_b1, team_a1):
+def test_a_viewer_who_leads_one_team_reads_personal_data_of_that_team_only(
+    api, viewer, member_a1_with_personal_data, hamlet_b1, team_a1
+):
     from accounts.models import Role, RoleAssignment
 
     team_b1 = Team.objects.create(area=hamlet_b1, name="Tổ B1", established_on=date(2024, 1, 15))
@@ -369,7 +388,7 @@ def test_a_viewer_who_leads_one_team_reads_personal_data_of_that_team_only(api, 
 
 
 def test_the_team_page_shows_phones_to_the_commune_officer_and_not_to_a_viewer(
-    client, viewer, commune_officer_a, member_a1, team_a1
+    client, viewer, commune_officer_a, member_a1_with_personal_data, team_a1
 ):
     client.force_login(viewer)
     page = client.get(f"/teams/{team_a1.pk}/").content.decode()
@@ -380,9 +399,9 @@ def test_the_team_page_shows_phones_to_the_commune_officer_and_not_to_a_viewer(
     assert "0977111222" in page and "1990" in page
 
 
-def test_a_viewer_gets_no_household_or_visit_and_no_export(api, client, viewer, household_a1):
+def test_a_viewer_gets_no_household_or_visit_and_no_export(api, client, viewer, household_a1_with_history):
     client = api(viewer)
-    assert client.get(f"/api/v1/households/{household_a1.pk}/").status_code == 404
+    assert client.get(f"/api/v1/households/{household_a1_with_history.pk}/").status_code == 404
     listing = client.get("/api/v1/households/")
     assert listing.status_code == 403 or listing.json()["results"] == []
     visits = client.get("/api/v1/visits/")

@@ -1,20 +1,7 @@
 """Teams: founding, one active team per hamlet, dissolving, warnings, scope (404 outside), pages."""
 
-import pytest
-
 from members.models import Member
 from teams.models import Team
-
-
-@pytest.fixture
-def team_a1(hamlet_a1):
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on="2024-03-01")
-
-
-@pytest.fixture
-def team_b1(hamlet_b1):
-    return Team.objects.create(area=hamlet_b1, name="Tổ CNSCĐ Ấp B1", established_on="2024-03-01")
-
 
 _phones = iter(range(10_000_000))
 

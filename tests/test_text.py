@@ -54,14 +54,6 @@ def team(hamlet) -> Team:
     return Team.objects.create(area=hamlet, name="Tổ CNSCĐ Ấp Đông Hòa", established_on=date(2024, 1, 15))
 
 
-@pytest.fixture
-def member_a1(hamlet_a1, team_member_a1) -> Member:
-    team = Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on=date(2024, 1, 15))
-    return Member.objects.create(
-        team=team, user=team_member_a1, full_name="Nguyễn Văn Tổ", gender="male", organization="youth_union"
-    )
-
-
 # --- the one spelling ---------------------------------------------------------------------------------------------
 def test_clean_text_gives_one_spelling_for_every_form_a_phone_sends():
     assert NFD != NFC and clean_text(NFD) == NFC
