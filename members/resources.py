@@ -178,7 +178,9 @@ class MemberImport(ImportHandler):
     def _proposed(self, values: dict, founded: dict[int, Team]) -> Member:
         """The row's member as the import would leave it; a unit without an active team gets one (unsaved)."""
         area = values["area"]
-        team = self._teams.get(area.pk) or founded.setdefault(area.pk, Team(area=area, status=TeamStatus.ACTIVE))
+        if area.pk not in self._teams and area.pk not in founded:
+            founded[area.pk] = Team(area=area, status=TeamStatus.ACTIVE)
+        team = self._teams.get(area.pk) or founded[area.pk]
         current = values["member"]
         member = Member(pk=current.pk if current else None, team=team, **{f: values[f] for f in FIELDS})
         member.citizen_id_hash = values["citizen_id_hash"] or (current.citizen_id_hash if current else "")
