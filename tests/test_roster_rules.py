@@ -5,7 +5,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -22,22 +21,7 @@ PHONE, HELD_PHONE, HELD_CID = "0911222333", "0911000009", "080195001234"
 FUTURE = timezone.localdate() + timedelta(days=30)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_counters(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def team_a1(hamlet_a1):
-    return Team.objects.create(area=hamlet_a1, name="Tổ CNSCĐ Ấp A1", established_on="2024-03-01")
-
-
-@pytest.fixture
-def team_a2(hamlet_a2):
-    return Team.objects.create(area=hamlet_a2, name="Tổ CNSCĐ Ấp A2", established_on="2024-03-01")
+pytestmark = pytest.mark.usefixtures("fresh_counters")
 
 
 def _held(team, **fields) -> Member:
