@@ -7,39 +7,26 @@ A kind (``hamlets``, ``members``, ``households``; later ``visits``) is an ``Impo
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from cnscd.text import clean_text
-from imports import xlsx
+from imports import reading, xlsx
+from imports.reading import MAX_CELL, FileError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000  # data rows per file, unless a kind sets its own ``max_rows``
-MAX_CELL = 2_000  # characters in one cell of a template column (the longest field, a note, holds 2,000)
-MAX_COLUMNS = xlsx.MAX_COLUMNS
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1): NUL cannot be stored by PostgreSQL and
 # none of them belongs in a name, code or address.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-class FileError(Exception):
-    """The file as a whole cannot be read (wrong format, encoding, headers, size): nothing is imported.
-    ``row`` is the spreadsheet row where reading stopped, when there is one."""
-
-    def __init__(self, message, row: int | None = None):
-        super().__init__(message)
-        self.row = row
 
 
 @dataclass(frozen=True)
@@ -157,7 +144,7 @@ class ImportHandler:
         ``read_errors``: the dry run and the import both report them (an import saves nothing while there are any).
         """
         self.read_errors = []
-        raw_rows = self._raw_rows(fileobj, name)
+        raw_rows = reading.raw_rows(fileobj, name, fast_xlsx=self.fast_xlsx)
         try:
             head = list(itertools.islice(raw_rows, 5))
             header_row_number, header = self._find_header(head)
@@ -187,77 +174,6 @@ class ImportHandler:
             if close is not None:
                 close()
         return rows
-
-    def _raw_rows(self, fileobj, name: str) -> Iterator[tuple[int, list]]:
-        lower = name.lower()
-        if lower.endswith(".csv"):
-            data = fileobj.read()
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                raise FileError(
-                    _("The CSV file is not in UTF-8. In Excel choose “CSV UTF-8 (comma delimited)” when saving.")
-                ) from error
-            sample = text[:4096]
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            return self._csv_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
-        if lower.endswith(".xlsx"):
-            try:
-                xlsx.check_archive(fileobj)  # before anything is parsed: zip bombs, rows and columns
-            except xlsx.XlsxLimitError as error:
-                raise FileError(error.message) from error
-            except xlsx.XlsxError as error:
-                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
-        if lower.endswith(".xlsx") and self.fast_xlsx:
-            try:
-                return xlsx.iter_rows(fileobj)
-            except xlsx.XlsxLimitError as error:
-                raise FileError(error.message) from error
-            except xlsx.XlsxError as error:
-                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
-        if lower.endswith(".xlsx"):
-            try:
-                workbook = load_workbook(fileobj, read_only=True, data_only=False)
-            except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-                raise FileError(_("This is not a valid Excel (.xlsx) file.")) from error
-            return self._sheet_rows(workbook)
-        raise FileError(_("Upload an Excel (.xlsx) or CSV file."))
-
-    @staticmethod
-    def _bounded(number: int, values: list) -> list:
-        """A row of at most MAX_COLUMNS cells (empty cells beyond are dropped), within the sheet's row bound."""
-        if number > xlsx.MAX_ROWS or (
-            len(values) > MAX_COLUMNS and any(v not in (None, "") for v in values[MAX_COLUMNS:])
-        ):
-            raise FileError(
-                _("The sheet has more than %(rows)s rows or %(columns)s columns; split it into smaller files.")
-                % {"rows": f"{xlsx.MAX_ROWS:,}".replace(",", "."), "columns": MAX_COLUMNS},
-                row=number,
-            )
-        return values[:MAX_COLUMNS]
-
-    @classmethod
-    def _csv_rows(cls, reader) -> Iterator[tuple[int, list]]:
-        number = 0
-        try:
-            for number, row in enumerate(reader, start=1):
-                yield number, cls._bounded(number, [v if v != "" else None for v in row])
-        except csv.Error as error:  # a field over the csv module's own limit (131,072 characters), a stray quote
-            raise FileError(
-                _("Row %(row)s cannot be read: a cell is longer than %(n)s characters or its quotes do not match.")
-                % {"row": number + 1, "n": MAX_CELL},
-                row=number + 1,
-            ) from error
-
-    @classmethod
-    def _sheet_rows(cls, workbook) -> Iterator[tuple[int, list]]:
-        """The first sheet's rows, one at a time; the workbook is closed when the generator is."""
-        try:
-            sheet = workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, cls._bounded(number, list(values))
-        finally:
-            workbook.close()
 
     def _find_header(self, raw_rows: Iterable[tuple[int, list]]) -> tuple[int, dict[int, str]]:
         """The header row (within the first 5 rows): the one naming the most known columns."""
