@@ -51,35 +51,24 @@ class HamletImport(ImportHandler):
         self._plan = []
         for number, raw in rows:
             row_errors: list[RowError] = []
-            code = self.text(raw, "commune_code", row_errors, number)
-            name = self.text(raw, "name", row_errors, number)
-            kind = self.text(raw, "kind", row_errors, number)
-            local_code = self.text(raw, "code", row_errors, number)
+
+            def error(key: str, message: str) -> None:
+                row_errors.append(RowError(number, self.header_of(key), message))  # noqa: B023 — used at once
+
+            code, name, kind, local_code = (
+                self.text(raw, k, row_errors, number) for k in ("commune_code", "name", "kind", "code")
+            )
             commune = communes.get(code)
             if commune is None:
-                row_errors.append(
-                    RowError(
-                        number,
-                        self.header_of("commune_code"),
-                        _("Unknown commune code “%(code)s” (or outside your area).") % {"code": code},
-                    )
-                )
+                error("commune_code", _("Unknown commune code “%(code)s” (or outside your area).") % {"code": code})
             if not name:
-                row_errors.append(RowError(number, self.header_of("name"), _("Enter the hamlet's name.")))
+                error("name", _("Enter the hamlet's name."))
             if kind.lower() not in kinds:
-                row_errors.append(
-                    RowError(
-                        number,
-                        self.header_of("kind"),
-                        _("Unknown kind “%(value)s”; see the Instructions sheet.") % {"value": kind},
-                    )
-                )
+                error("kind", _("Unknown kind “%(value)s”; see the Instructions sheet.") % {"value": kind})
             if commune and name:
                 key = (commune.pk, name.lower())
                 if key in seen:
-                    row_errors.append(
-                        RowError(number, self.header_of("name"), _("Same hamlet as row %(row)s.") % {"row": seen[key]})
-                    )
+                    error("name", _("Same hamlet as row %(row)s.") % {"row": seen[key]})
                 seen[key] = number
             if not row_errors:
                 self._plan.append((commune, name, kinds[kind.lower()], local_code, existing.get(key)))
