@@ -2,8 +2,8 @@
 
 A person (phone or citizen-ID) is active in one team only, across the whole country (SPEC §3.2), so a refusal
 always tells the requester that *someone* holds that number. What it must not do is tell them who or where, nor
-let them try numbers at will. The rule, used by the API, the pages (both through ``members.services``) and the
-roster import (``members.resources``):
+let them try numbers at will. The rule, applied by the roster rules (``members.rules``) for the API and the pages
+(through ``members.services``) and the roster import (``members.resources``):
 
 * **In scope** — the active member holding the number is on a team the requester may view (``member.view`` of
   ``areas.policy``): the message names the person and the team, as before; the officer sees them anyway.

@@ -171,7 +171,7 @@ class MemberImport(ImportHandler):
             for e in found
             if e.field != duplicates.NON_FIELD
         ]
-        if len(errors) < len(found):
+        if any(e.field == duplicates.NON_FIELD for e in found):
             errors.append(RowError(None, _("file"), str(duplicates.OUT_OF_SCOPE_FILE_MESSAGE)))
         return errors
 
