@@ -12,6 +12,7 @@ from areas.models import Area
 from reports import rollup
 from reports.models import Aggregation, Indicator, KpiValue, Target
 from reports.periods import MONTH, QUARTER, RANGE, YEAR, Period
+from reports.rollup_sql import ANCESTORS
 
 STRUCTURAL = set(rollup.STRUCTURAL)
 
@@ -52,18 +53,18 @@ def _range_values(area_ids: list[int], period: Period) -> dict[int, dict[str, De
     sql = f"""
         WITH v AS (
             SELECT anc.id AS area_id, v.id, v.household_id
-            FROM households_visit v JOIN areas_area a ON a.id = v.area_id {rollup.ANCESTORS}
+            FROM households_visit v JOIN areas_area a ON a.id = v.area_id {ANCESTORS}
             WHERE v.date BETWEEN %(start)s AND %(end)s AND anc.id = ANY(%(ids)s)
         ),
         t AS (
             SELECT anc.id AS area_id, t.id
-            FROM teams_team t JOIN areas_area a ON a.id = t.area_id {rollup.ANCESTORS}
+            FROM teams_team t JOIN areas_area a ON a.id = t.area_id {ANCESTORS}
             WHERE anc.id = ANY(%(ids)s) AND t.established_on <= %(end)s
               AND (t.dissolved_on IS NULL OR t.dissolved_on > %(end)s)
         ),
         h AS (
             SELECT anc.id AS area_id, a.id, EXISTS (SELECT 1 FROM t WHERE t.area_id = a.id) AS covered
-            FROM areas_area a {rollup.ANCESTORS}
+            FROM areas_area a {ANCESTORS}
             WHERE a.level = 'hamlet' AND anc.id = ANY(%(ids)s)
               AND (a.valid_from IS NULL OR a.valid_from <= %(end)s) AND (a.valid_to IS NULL OR a.valid_to >= %(end)s)
         )

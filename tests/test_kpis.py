@@ -217,17 +217,17 @@ def test_a_rollup_killed_halfway_changes_nothing_and_the_next_run_equals_a_clean
             "activities": [{"type": "dvctt_account", "quantity": 2}]}  # fmt: skip
     assert api(team_member_a1).post("/api/v1/visits/", item).status_code == 201
 
-    original = rollup._kpi_from_facts_sql
+    original = rollup.kpi_from_facts_sql
 
     def killed(**kwargs):  # the facts are rewritten, then the worker dies
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(rollup, "_kpi_from_facts_sql", killed)
+    monkeypatch.setattr(rollup, "kpi_from_facts_sql", killed)
     with pytest.raises(SystemExit):
         rollup.rollup_full()
     assert snapshot() == clean_before
     assert rollup.dirty_pending()  # the queue of changes was not lost
-    monkeypatch.setattr(rollup, "_kpi_from_facts_sql", original)
+    monkeypatch.setattr(rollup, "kpi_from_facts_sql", original)
     rollup.rollup_incremental()
     rerun = snapshot()
     rollup.rollup_full()
