@@ -8,8 +8,9 @@ Two named rules share one normalisation (spaces, dots, dashes and brackets remov
 - ``household``: a mobile or a landline (``02`` + a 1–2 digit area code + the subscriber number: 11 digits, e.g.
   0276 3822 123 in Tây Ninh, 024 3825 1234 in Hà Nội). Households are often reached on the house's line.
 
-The API, the pages, the imports and the exports all use these functions, so a file exported by the portal always
-imports again.
+Who reads a stored number in full is the access policy's (``households.services.household_phone_shown``); the
+others read it masked by ``mask_phone``. The API, the pages, the imports and the exports all use these functions,
+so a file exported by the portal always imports again.
 """
 
 from __future__ import annotations
@@ -71,3 +72,13 @@ def household(value) -> str:
     if not (is_mobile(number) or is_landline(number)):
         raise ValidationError(HOUSEHOLD_MESSAGE, code="phone")
     return number
+
+
+def mask_phone(phone: str) -> str:
+    """A stored phone as staff above the household's commune read it (``0912345678`` → ``09******78``): the API, the
+    exports and the administration show it so, and a masked number sent back by an import keeps the stored one."""
+    if not phone:
+        return ""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]

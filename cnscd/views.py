@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from areas.models import Area, Level
-from households import services as household_services
+from households import visits as household_services
 
 
 class LoginView(auth_views.LoginView):

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area, Level
-from households import services
+from cnscd.phones import mask_phone
+from households import services, visits
 from households.models import ActivityType, ExportLog, Household, Visit, VisitActivity
 from reports.services import indicators_sync
 
@@ -17,7 +18,7 @@ class ActivityTypeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.activity_types_forget()
+        visits.activity_types_forget()
         indicators_sync()  # its indicator, before anyone reads the catalogue
 
 
@@ -51,7 +52,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Household) -> str:
-        return services.mask_phone(obj.phone)
+        return mask_phone(obj.phone)
 
 
 class VisitActivityInline(admin.TabularInline):

@@ -27,7 +27,7 @@ from areas.models import Area, Level
 from cnscd import audit, phones
 from households import services
 from households.models import Category, Household
-from imports.base import Column, ImportHandler, RowError, cell_text, workbook_bytes
+from imports.base import Column, ImportHandler, RowError, cell_text
 
 CATEGORY_LABELS_VI = {
     Category.POOR: "Hộ nghèo",
@@ -371,7 +371,7 @@ class HouseholdImport(ImportHandler):
         }
         for number, values in masked:
             phone = stored.get((values[0], values[1]), "")
-            if phone and services.mask_phone(phone) == values[5]:
+            if phone and phones.mask_phone(phone) == values[5]:
                 values[5] = phone  # the same list is in the rows to write
             else:
                 errors.append(
@@ -424,9 +424,7 @@ class HouseholdImport(ImportHandler):
         user = self.acting_user
         self.exported = 0
         for household in queryset.select_related("area__parent").order_by("area__path", "code").iterator(2000):
-            phone = household.phone
-            if phone and not services.household_phone_visible(user=user, household=household):
-                phone = services.mask_phone(phone)
+            phone = services.household_phone_shown(user=user, household=household)
             self.exported += 1
             yield [
                 household.area.parent.code,
@@ -440,13 +438,3 @@ class HouseholdImport(ImportHandler):
                 "; ".join(CATEGORY_LABELS_VI.get(c, c) for c in household.categories),
                 "Có" if household.has_smartphone else "Không",
             ]
-
-
-def households_export_xlsx(*, acting_user, households, params: dict, area=None) -> tuple[bytes, int]:
-    """``households`` (already scoped) as an .xlsx in the import template's layout; the export is logged."""
-    handler = HouseholdImport(acting_user=acting_user)
-    content = workbook_bytes(handler.workbook(handler.export_rows(households)))
-    services.export_log(
-        acting_user=acting_user, kind="households_xlsx", rows=handler.exported, area=area, params=params
-    )
-    return content, handler.exported

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from areas import policy
 from areas.models import Area, Level
 from cnscd.text import clean_text
-from households import services
+from households import exports, visit_rules, visits
 from households.models import Channel, Household, HouseholdFlag
 
 # Bump when the page's assets change: the service worker then drops the old cache.
@@ -25,10 +25,10 @@ OFFLINE_VERSION = "v9"
 @login_required
 def visit_log(request):
     """The main screen of a team member: log a visit in a few taps, online or not."""
-    members = services.own_members(request.user)
+    members = visits.own_members(request.user)
     member = members[0] if members else None
-    # Help at the commune's one-stop desk, without a household, is logged on that commune (services.at_one_stop_desk).
-    desk = services.one_stop_desk_path(member.team) if member else ""
+    # Help at the one-stop desk, without a household, is logged on the commune (visit_rules.at_one_stop_desk).
+    desk = visit_rules.one_stop_desk_path(member.team) if member else ""
     desk_area = Area.objects.filter(path=desk).values_list("pk", flat=True).first() if desk else None
     return render(
         request,
@@ -181,7 +181,7 @@ def household_checklist(request, hamlet_id: int):
     flags = list(HouseholdFlag)
     for household in households:
         household.checks = [getattr(household, flag.value) for flag in flags]
-    services.export_log(acting_user=request.user, kind="household_checklist", rows=len(households), area=hamlet)
+    exports.export_log(acting_user=request.user, kind="household_checklist", rows=len(households), area=hamlet)
     return render(
         request,
         "households/checklist.html",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from households.services import mask_phone
+from cnscd.phones import mask_phone
 from members.models import Member, TrainingSession
 
 

@@ -85,6 +85,7 @@ def _corner(name: str, commune) -> Corner:
     from areas import services as area_services
     from areas.models import Area
     from households import services as household_services
+    from households import visits as visit_services
     from imports.models import ImportJob
     from members import services as member_services
     from members.models import TrainingSession
@@ -119,7 +120,7 @@ def _corner(name: str, commune) -> Corner:
         acting_user=None, area=hamlet, code=f"R{name}-001", head_name=f"Chủ hộ {name}", phone=f"09120{index:02d}003",
         consent_given=True, size=4,
     )  # fmt: skip
-    visit, _created = household_services.visit_record(
+    visit, _created = visit_services.visit_record(
         member=member, household=household, area=None, date=VISIT_DATE, channel="door_to_door",
         activities={"vneid_activation": 2}, client_uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"robust-{name}"),
         acting_user=logins["member"],

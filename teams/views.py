@@ -16,7 +16,7 @@ from areas import policy
 from areas.models import Area, Level
 from cnscd.forms import form_errors
 from cnscd.routers import is_id
-from households.services import export_log
+from households.exports import export_log
 from imports.base import workbook_bytes
 from members.models import Member
 from members.resources import MemberImport

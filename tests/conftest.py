@@ -42,7 +42,7 @@ def ensure_units() -> None:
         call_command("import_admin_units", province="80", stdout=open(os.devnull, "w"))
     from django.apps import apps
 
-    from households import services as household_services
+    from households import visits as household_services
     from households.models import ActivityType
 
     if not ActivityType.objects.exists():
@@ -103,7 +103,7 @@ def hamlet_b1(commune_b) -> Area:
 def real_units(db) -> None:
     """A transactional test elsewhere may have flushed the units and catalogues loaded at session start; the
     activity catalogue's cache is dropped too (``pytestmark = pytest.mark.usefixtures("real_units")``)."""
-    from households import services as household_services
+    from households import visits as household_services
 
     ensure_units()
     household_services.activity_types_forget()

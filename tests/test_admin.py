@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Role, RoleAssignment, User
 from areas.models import Area, Level
 from households import services as household_services
+from households import visits as visit_services
 from households.models import ActivityType, ExportLog
 from imports.models import ImportJob
 from members import services as member_services
@@ -81,7 +82,7 @@ def rows(hamlet_a1, commune_a, team_member_a1, other_province_commune):
         acting_user=None, area=hamlet_a1, code="A1-001", head_name="Chủ hộ Bí Mật", phone=HOUSEHOLD_PHONE,
         consent_given=True, size=4,
     )  # fmt: skip
-    household_services.visit_record(
+    visit_services.visit_record(
         member=member, household=household, area=None, date=date(2026, 10, 5), channel="door_to_door",
         activities={"vneid_activation": 1}, client_uuid=uuid.uuid4(), acting_user=team_member_a1,
     )  # fmt: skip

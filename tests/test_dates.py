@@ -151,7 +151,7 @@ def one_of_each_resource(province, commune_a, hamlet_a1, team_a1, member_a1_with
     household = Household.objects.create(area=hamlet_a1, code="H1", head_name="Trần Văn Bình", size=3)
     session = TrainingSession.objects.create(area=hamlet_a1, topic="VNeID", held_on=date(2025, 3, 1))
     visit_id = None
-    from households import services
+    from households import visits as services
 
     data, _created = services.visit_record(
         acting_user=member_a1_with_phone.user, member=member_a1_with_phone, household=household, area=None,

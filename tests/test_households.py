@@ -250,7 +250,7 @@ def test_the_household_list_has_a_constant_number_of_queries(
 
 
 def test_a_household_with_visits_cannot_be_deleted(api, team_leader_a1, household_a1, member_a1):
-    from households import services
+    from households import visits as services
 
     services.visit_record(
         member=member_a1, household=household_a1, area=None, date=date(2025, 3, 1), channel="door_to_door",

@@ -76,7 +76,7 @@ def test_kpis_follow_moved_hamlets_while_targets_and_reports_stay_with_the_forme
     from datetime import date
 
     from households.models import Household
-    from households.services import visit_record
+    from households.visits import visit_record
     from members.models import Member
     from reports.models import Indicator, KpiValue, Target
     from teams.models import Team

@@ -191,7 +191,7 @@ def test_unknown_or_inactive_activities_are_refused(api, team_member_a1, member_
 
 
 def test_a_province_adds_an_activity_without_a_release(api, team_member_a1, member_a1, household_a1):
-    from households import services
+    from households import visits as services
 
     ActivityType.objects.create(code="digital_signature", name_vi="Chữ ký số", name_en="Digital signature")
     services.activity_types_forget()

@@ -12,7 +12,7 @@ from areas.models import Area
 from cnscd import phones, text
 from cnscd import serializers as clean
 from cnscd.api import ScopedPrimaryKeyRelatedField
-from households import services
+from households import services, visit_rules
 from households.models import ActivityType, Category, Channel, Household, Visit
 
 MASKED_UNCHANGED = object()  # a masked phone sent back as it was read
@@ -67,7 +67,7 @@ class HouseholdSerializer(clean.ModelSerializer):
             # not sent (``validate``), so the stored number stays, or goes if consent is withdrawn. Any other
             # masked text would overwrite the number with asterisks.
             stored = self.instance.phone if isinstance(self.instance, Household) else ""
-            if stored and value == services.mask_phone(stored):
+            if stored and value == phones.mask_phone(stored):
                 return MASKED_UNCHANGED
             raise serializers.ValidationError(
                 _("A masked phone number can only be sent back unchanged; enter the full number to change it.")
@@ -95,10 +95,8 @@ class HouseholdSerializer(clean.ModelSerializer):
     def to_representation(self, instance: Household) -> dict:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if data.get("phone") and not services.household_phone_visible(
-            user=getattr(request, "user", None), household=instance
-        ):
-            data["phone"] = services.mask_phone(data["phone"])
+        if data.get("phone"):
+            data["phone"] = services.household_phone_shown(user=getattr(request, "user", None), household=instance)
         return data
 
 
@@ -124,7 +122,7 @@ class VisitActivityInputSerializer(serializers.Serializer):
 
 
 class VisitWriteSerializer(serializers.Serializer):
-    """The shape of a visit sent by a client; the rules are applied by ``households.services``."""
+    """The shape of a visit sent by a client; the rules are applied by ``households.visit_rules``."""
 
     client_uuid = serializers.UUIDField()
     household = serializers.IntegerField(required=False, allow_null=True)
@@ -155,7 +153,7 @@ def _plain_visit(data) -> dict | None:
     client_uuid, day, channel, activities = (data.get(k) for k in ("client_uuid", "date", "channel", "activities"))
     if not (type(client_uuid) is str and _UUID.match(client_uuid) and type(day) is str and _DATE.match(day)):
         return None
-    if type(channel) is not str or channel not in services.CHANNELS or type(activities) is not list:
+    if type(channel) is not str or channel not in visit_rules.CHANNELS or type(activities) is not list:
         return None
     try:
         result = {"client_uuid": uuid.UUID(client_uuid)}
@@ -244,7 +242,7 @@ class VisitSerializer(clean.ModelSerializer):
         return [{"type": a.activity_type.code, "quantity": a.quantity} for a in visit.activities.all()]
 
 
-def visit_data_payload(data: services.VisitData) -> dict:
+def visit_data_payload(data: visit_rules.VisitData) -> dict:
     """The representation of a visit just stored, built without reading it back."""
     return {
         "id": data.id,

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from areas.models import Area
 from cnscd.api import ScopedModelViewSet, ScopedViewSetMixin
 from cnscd.routers import is_id
-from households import services
+from households import exports, services, visits
 from households.api.serializers import (
     ActivityTypeSerializer,
     HouseholdSerializer,
@@ -28,7 +28,6 @@ from households.api.serializers import (
 )
 from households.filters import HouseholdFilter, VisitFilter
 from households.models import ActivityType, Household, Visit, VisitActivity
-from households.resources import households_export_xlsx
 from reports.periods import MONTH, PeriodError, parse_period
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,7 +66,7 @@ class HouseholdViewSet(ScopedModelViewSet):
     def export(self, request):
         """The filtered households as CSV (UTF-8 with BOM, opens in Excel). Personal data: logged."""
         queryset, area = self._exported(request)
-        content, rows = services.households_export_csv(
+        content, rows = exports.households_export_csv(
             acting_user=request.user, households=queryset, area=area, params=dict(request.query_params)
         )
         response = HttpResponse(content, content_type="text/csv; charset=utf-8")
@@ -82,7 +81,7 @@ class HouseholdViewSet(ScopedModelViewSet):
         Phones are masked above the commune, formula-like cells neutralised. Personal data: logged.
         """
         queryset, area = self._exported(request)
-        content, rows = households_export_xlsx(
+        content, rows = exports.households_export_xlsx(
             acting_user=request.user, households=queryset, area=area, params=dict(request.query_params)
         )
         response = HttpResponse(content, content_type=XLSX)
@@ -150,13 +149,13 @@ class VisitViewSet(
         item, errors = visit_shape(request.data)
         if errors:
             raise ValidationError(errors)
-        [resolved] = services.visits_resolve(acting_user=request.user, items=[item])
+        [resolved] = visits.visits_resolve(acting_user=request.user, items=[item])
         if "errors" in resolved:
             raise ValidationError(resolved["errors"])
         resolved.pop("types")
         try:
-            data, created = services.visit_record(acting_user=request.user, **resolved)
-        except services.VisitConflict:
+            data, created = visits.visit_record(acting_user=request.user, **resolved)
+        except visits.VisitConflict:
             return Response(
                 {"detail": _("This client_uuid is already used by a different visit.")},
                 status=status.HTTP_409_CONFLICT,
@@ -173,7 +172,7 @@ class VisitViewSet(
 
     def destroy(self, request, *args, **kwargs):
         visit = self.get_object()
-        services.visit_delete(acting_user=request.user, visit=visit)
+        visits.visit_delete(acting_user=request.user, visit=visit)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=VisitBulkSerializer, responses={200: VisitBulkResponseSerializer})
@@ -194,7 +193,7 @@ class VisitViewSet(
             else:
                 parsed.append((index, valid))
         if parsed:
-            stored = services.visits_record_bulk(acting_user=request.user, items=[item for _i, item in parsed])
+            stored = visits.visits_record_bulk(acting_user=request.user, items=[item for _i, item in parsed])
             for (index, _item), result in zip(parsed, stored, strict=True):
                 result["index"] = index
                 if result["status"] != "invalid":
@@ -231,16 +230,16 @@ class VisitViewSet(
         if period.kind != MONTH:
             raise ValidationError({"month": [_("Give the month as YYYY-MM.")]})
         start, end = period.start, period.end + timedelta(days=1)
-        members = services.own_members(request.user)
+        members = visits.own_members(request.user)
         empty = {"month": month, "team": None, "team_name": "", "visits": 0, "my_visits": 0, "households": 0}
         if not members:
             return Response({**empty, "activities": []})
         team = members[0].team
-        visits = self.get_queryset().filter(team=team, date__gte=start, date__lt=end)
-        totals = visits.aggregate(n=Count("id"), households=Count("household", distinct=True))
-        mine = visits.filter(member__in=members).count()
+        team_visits = self.get_queryset().filter(team=team, date__gte=start, date__lt=end)
+        totals = team_visits.aggregate(n=Count("id"), households=Count("household", distinct=True))
+        mine = team_visits.filter(member__in=members).count()
         per_type = (
-            VisitActivity.objects.filter(visit__in=visits.values("id"))
+            VisitActivity.objects.filter(visit__in=team_visits.values("id"))
             .values("activity_type__code")
             .annotate(quantity=Sum("quantity"))
             .order_by("activity_type__code")
