@@ -7,16 +7,15 @@ rows: a household already on the portal (same hamlet, same code) is updated only
 importing the same file again reports it as unchanged. The history triggers of django-pghistory run inside
 PostgreSQL, so every inserted or updated row is audited even though no model is saved one by one.
 
-The digital status (``has_dvctt_account``, ``has_cashless``, ``has_vneid``) is never read from a file: it follows
-from the household's visits.
+The consent rule is the one of ``households.services`` (its SQL form in the upsert), the words of the cells those
+of the catalogue (``households.labels``). The digital status (``has_dvctt_account``, ``has_cashless``,
+``has_vneid``) is never read from a file: it follows from the household's visits.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,43 +24,27 @@ from django.utils.translation import gettext_lazy
 from areas import policy
 from areas.models import Area, Level
 from cnscd import audit, phones
-from households import services
-from households.models import Category, Household
+from households import import_cells as cells
+from households import labels, services
+from households.models import Household
 from imports.base import Column, ImportHandler, RowError, cell_text
 
-CATEGORY_LABELS_VI = {
-    Category.POOR: "Hộ nghèo",
-    Category.NEAR_POOR: "Hộ cận nghèo",
-    Category.POLICY: "Gia đình chính sách",
-    Category.ETHNIC_MINORITY: "Dân tộc thiểu số",
-    Category.ELDERLY_ALONE: "Người cao tuổi sống một mình",
-}
-CATEGORIES: dict[str, str] = {}
-for _code, _label in CATEGORY_LABELS_VI.items():
-    CATEGORIES[str(_code)] = str(_code)
-    CATEGORIES[_label.lower()] = str(_code)
-    CATEGORIES[str(Category(_code).label).lower()] = str(_code)
-CATEGORIES |= {
-    "nghèo": "poor",
-    "cận nghèo": "near_poor",
-    "hộ chính sách": "policy",
-    "chính sách": "policy",
-    "dtts": "ethnic_minority",
-    "hộ dân tộc thiểu số": "ethnic_minority",
-    "người cao tuổi": "elderly_alone",
-    "người cao tuổi neo đơn": "elderly_alone",
-}
-YES = frozenset(["có", "co", "x", "1", "true", "yes", "y", "đồng ý", "dong y", "rồi"])
-NO = frozenset(["", "không", "khong", "0", "false", "no", "n", "chưa"])
-_CATEGORY_SEPARATORS = re.compile(r"[,;]")
-MAX_SIZE = 100
 BATCH = 20_000
 
-_UPSERT = """
+_RECORDED_AT_INSERTED = services.consent_recorded_at_sql(
+    consents="cg", consented="false", recorded_at="NULL", now="%s::timestamptz"
+)
+_RECORDED_AT_UPDATED = services.consent_recorded_at_sql(
+    consents="EXCLUDED.consent_given",
+    consented="h.consent_given",
+    recorded_at="h.consent_recorded_at",
+    now="EXCLUDED.consent_recorded_at",
+)
+_UPSERT = f"""
 INSERT INTO households_household AS h
     (area_id, code, head_name, address, size, phone, consent_given, consent_recorded_at, categories,
      has_smartphone, has_dvctt_account, has_cashless, has_vneid, created_at, updated_at)
-SELECT a, c, n, ad, s, p, cg, CASE WHEN cg THEN %s::timestamptz END, string_to_array(cat, ','),
+SELECT a, c, n, ad, s, p, cg, {_RECORDED_AT_INSERTED}, string_to_array(cat, ','),
        sp, false, false, false, %s, %s
 FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::smallint[],
             %s::varchar[], %s::boolean[], %s::text[], %s::boolean[])
@@ -72,11 +55,7 @@ ON CONFLICT (area_id, code) DO UPDATE SET
     size = EXCLUDED.size,
     phone = EXCLUDED.phone,
     consent_given = EXCLUDED.consent_given,
-    consent_recorded_at = CASE
-        WHEN NOT EXCLUDED.consent_given THEN NULL
-        WHEN h.consent_given THEN h.consent_recorded_at
-        ELSE EXCLUDED.consent_recorded_at
-    END,
+    consent_recorded_at = {_RECORDED_AT_UPDATED},
     categories = EXCLUDED.categories,
     has_smartphone = EXCLUDED.has_smartphone,
     updated_at = EXCLUDED.updated_at
@@ -100,16 +79,6 @@ WITH written AS ({_UPSERT}),
 events AS ({events})
 SELECT pgh_inserted FROM written
 """
-
-
-def _yes_no(value) -> bool | None:
-    """Có/Không (also x, 1/0, TRUE/FALSE, an Excel tick); None when the cell says something else."""
-    text = cell_text(value).lower()
-    if text in YES:
-        return True
-    if text in NO:
-        return False
-    return None
 
 
 class HouseholdImport(ImportHandler):
@@ -176,7 +145,7 @@ class HouseholdImport(ImportHandler):
             "If any row has an error nothing is saved; the error list gives the row, the column and the reason."
         ),
         gettext_lazy("Check first with “Check only (dry run)”, then import."),
-        "Phân loại hộ: " + "; ".join(CATEGORY_LABELS_VI.values()),
+        labels.categories_listed(),
     ]
 
     # --- check ---------------------------------------------------------------------------------------------
@@ -196,107 +165,21 @@ class HouseholdImport(ImportHandler):
 
     def _clean(self, number: int, raw: dict, errors: list[RowError], headers: dict[str, str]) -> list | None:
         """A row as [number, commune code, hamlet, code, head, address, size, phone, consent, categories,
-        smartphone], or None (its errors added)."""
+        smartphone], or None (its errors added: one per cell)."""
         count = len(errors)
-
-        def error(key: str, message: str) -> None:
-            header = headers[key]
-            if not any(e.field == header for e in errors[count:]):  # one error per cell
-                errors.append(RowError(number, header, message))
-
-        commune_code = self.text(raw, "commune_code", errors, number)
-        hamlet = self.text(raw, "hamlet", errors, number)
-        code = self.text(raw, "code", errors, number)
-        head_name = self.text(raw, "head_name", errors, number)
-        address = self.text(raw, "address", errors, number)
-        if not commune_code:
-            error("commune_code", _("Enter the commune code."))
-        if not hamlet:
-            error("hamlet", _("Enter the hamlet's name."))
-        if not code:
-            error("code", _("Enter the household code."))
-        elif len(code) > 30:
-            error("code", _("At most %(n)s characters.") % {"n": 30})
-        if not head_name:
-            error("head_name", _("Enter the name of the head of household."))
-        elif len(head_name) > 150:
-            error("head_name", _("At most %(n)s characters.") % {"n": 150})
-        if len(address) > 255:
-            error("address", _("At most %(n)s characters.") % {"n": 255})
-
-        size = 1
-        size_text = cell_text(raw.get("size"))
-        if size_text:
-            try:
-                size = int(float(size_text.replace(",", ".")))
-                if size != float(size_text.replace(",", ".")):
-                    raise ValueError
-            except ValueError:
-                size = 0
-            if not 1 <= size <= MAX_SIZE:
-                error(
-                    "size",
-                    _("“%(value)s”: the number of people is a whole number from 1 to %(max)s.")
-                    % {"value": size_text, "max": MAX_SIZE},
-                )
-
-        consent = _yes_no(raw.get("consent_given"))
-        if consent is None:
-            error(
-                "consent_given",
-                _("“%(value)s”: write Có or Không.") % {"value": cell_text(raw.get("consent_given"))},
-            )
-        smartphone = _yes_no(raw.get("has_smartphone"))
-        if smartphone is None:
-            error(
-                "has_smartphone",
-                _("“%(value)s”: write Có or Không.") % {"value": cell_text(raw.get("has_smartphone"))},
-            )
-
-        phone = self.text(raw, "phone", errors, number)
-        if phone:
-            if consent is False:
-                error(
-                    "phone",
-                    _("A phone number can only be kept when the household has consented (column “%(column)s”).")
-                    % {"column": headers["consent_given"]},
-                )
-            elif "*" not in phone:  # a masked number from an export is checked against the portal later
-                try:
-                    phone = phones.household(phone)
-                except DjangoValidationError as problem:
-                    error("phone", f"“{phone}”: {problem.messages[0]}")
-
-        categories: list[str] = []
-        category_text = self.text(raw, "categories", errors, number)
-        for part in _CATEGORY_SEPARATORS.split(category_text):
-            part = part.strip()
-            if not part:
-                continue
-            found = CATEGORIES.get(part.lower())
-            if found is None:
-                error(
-                    "categories",
-                    _("Unknown category “%(value)s”; see the Instructions sheet.") % {"value": part},
-                )
-            elif found not in categories:
-                categories.append(found)
-
+        texts = {key: self.text(raw, key, errors, number) for key in cells.TEXTS}
+        size, sized = cells.size(cell_text(raw.get("size")))
+        answers, answered = cells.yes_nos(raw)
+        phone, phoned = cells.phone(texts["phone"], answers["consent_given"], headers["consent_given"])
+        categories, categorised = cells.categories(texts["categories"])
+        for key, message in cells.text_problems(texts) + sized + answered + phoned + categorised:
+            if not any(e.field == headers[key] for e in errors[count:]):
+                errors.append(RowError(number, headers[key], message))
         if len(errors) > count:
             return None
-        return [
-            number,
-            commune_code,
-            hamlet,
-            code,
-            head_name,
-            address,
-            size,
-            phone,
-            bool(consent),
-            ",".join(sorted(categories)),
-            bool(smartphone),
-        ]
+        named = [texts[key] for key in ("commune_code", "hamlet", "code", "head_name", "address")]
+        consent, smartphone = bool(answers["consent_given"]), bool(answers["has_smartphone"])
+        return [number, *named, size, phone, consent, ",".join(sorted(categories)), smartphone]
 
     def _resolve(self, parsed: list[list], errors: list[RowError], headers: dict[str, str]) -> list[list]:
         """Hamlets inside the user's scope (anything else is "unknown"), duplicates in the file, masked phones.
@@ -304,7 +187,30 @@ class HouseholdImport(ImportHandler):
         Returns the rows ready to write: [hamlet id, code, head, address, size, phone, consent, categories,
         smartphone].
         """
-        codes = {values[1] for values in parsed}
+        communes, hamlets = self._places({values[1] for values in parsed})
+        ready: list[list] = []
+        seen: dict[tuple[int, str], int] = {}
+        masked: list[tuple[int, list]] = []
+        for number, commune_code, hamlet_name, code, *rest in parsed:
+            hamlet_id, problem = cells.hamlet_of(communes, hamlets, commune_code, hamlet_name)
+            if problem is None and (hamlet_id, code) in seen:
+                message = _("Household code “%(code)s” is already used at row %(row)s of this file.")
+                problem = ("code", message % {"code": code, "row": seen[(hamlet_id, code)]})
+            if problem is not None:
+                errors.append(RowError(number, headers[problem[0]], problem[1]))
+                continue
+            seen[(hamlet_id, code)] = number
+            values = [hamlet_id, code, *rest]
+            if "*" in values[5]:
+                masked.append((number, values))
+            ready.append(values)
+        if masked:
+            self._unmask(masked, errors, headers)
+        return ready
+
+    def _places(self, codes: set[str]) -> tuple[dict[str, Area], dict[tuple[int, str], int]]:
+        """The communes of these codes, and their hamlets the user may add households to: {(commune id, name in
+        lower case): hamlet id}."""
         communes = {
             a.code: a
             for a in Area.objects.current().filter(level=Level.COMMUNE, code__in=codes).only("pk", "code", "name")
@@ -316,50 +222,7 @@ class HouseholdImport(ImportHandler):
             .filter(level=Level.HAMLET, parent__in=[c.pk for c in communes.values()])
             .values_list("pk", "parent_id", "name")
         }
-        ready: list[list] = []
-        seen: dict[tuple[int, str], int] = {}
-        masked: list[tuple[int, list]] = []
-        for number, commune_code, hamlet_name, code, *rest in parsed:
-            commune = communes.get(commune_code)
-            if commune is None:
-                errors.append(
-                    RowError(
-                        number,
-                        headers["commune_code"],
-                        _("Unknown commune code “%(code)s” (or outside your area).") % {"code": commune_code},
-                    )
-                )
-                continue
-            hamlet_id = hamlets.get((commune.pk, hamlet_name.lower()))
-            if hamlet_id is None:
-                errors.append(
-                    RowError(
-                        number,
-                        headers["hamlet"],
-                        _("Unknown hamlet “%(name)s” in %(commune)s (or outside your area).")
-                        % {"name": hamlet_name, "commune": commune.name},
-                    )
-                )
-                continue
-            key = (hamlet_id, code)
-            if key in seen:
-                errors.append(
-                    RowError(
-                        number,
-                        headers["code"],
-                        _("Household code “%(code)s” is already used at row %(row)s of this file.")
-                        % {"code": code, "row": seen[key]},
-                    )
-                )
-                continue
-            seen[key] = number
-            values = [hamlet_id, code, *rest]
-            if "*" in values[5]:
-                masked.append((number, values))
-            ready.append(values)
-        if masked:
-            self._unmask(masked, errors, headers)
-        return ready
+        return communes, hamlets
 
     def _unmask(self, masked: list[tuple[int, list]], errors: list[RowError], headers: dict[str, str]) -> None:
         """A masked phone (as exported to staff above the commune) keeps the number already on the portal."""
@@ -374,14 +237,10 @@ class HouseholdImport(ImportHandler):
             if phone and phones.mask_phone(phone) == values[5]:
                 values[5] = phone  # the same list is in the rows to write
             else:
-                errors.append(
-                    RowError(
-                        number,
-                        headers["phone"],
-                        _("“%(value)s” is a masked number; type the full number or leave the exported cell as it was.")
-                        % {"value": values[5]},
-                    )
+                message = _(
+                    "“%(value)s” is a masked number; type the full number or leave the exported cell as it was."
                 )
+                errors.append(RowError(number, headers["phone"], message % {"value": values[5]}))
 
     # --- save ----------------------------------------------------------------------------------------------
     def save(self) -> tuple[int, int, int]:
@@ -423,8 +282,9 @@ class HouseholdImport(ImportHandler):
         """Rows in the template's layout; phones masked for users above the household's commune."""
         user = self.acting_user
         self.exported = 0
+        yes, no = labels.yes_no()
+        categories = labels.category_labels()
         for household in queryset.select_related("area__parent").order_by("area__path", "code").iterator(2000):
-            phone = services.household_phone_shown(user=user, household=household)
             self.exported += 1
             yield [
                 household.area.parent.code,
@@ -433,8 +293,8 @@ class HouseholdImport(ImportHandler):
                 household.head_name,
                 household.address,
                 household.size,
-                phone,
-                "Có" if household.consent_given else "Không",
-                "; ".join(CATEGORY_LABELS_VI.get(c, c) for c in household.categories),
-                "Có" if household.has_smartphone else "Không",
+                services.household_phone_shown(user=user, household=household),
+                yes if household.consent_given else no,
+                "; ".join(categories.get(c, c) for c in household.categories),
+                yes if household.has_smartphone else no,
             ]
