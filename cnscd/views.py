@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from areas.models import Area, Level
-from households import visits as household_services
+from households.visits import own_members
 
 
 class LoginView(auth_views.LoginView):
@@ -20,7 +20,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
-        if household_services.own_members(self.request.user):
+        if own_members(self.request.user):
             return reverse("visit-log")
         return super().get_default_redirect_url()
 
@@ -41,5 +41,5 @@ def home(request):
     return render(
         request,
         "home.html",
-        {"assignments": assignments, "units": units, "logs_visits": bool(household_services.own_members(request.user))},
+        {"assignments": assignments, "units": units, "logs_visits": bool(own_members(request.user))},
     )

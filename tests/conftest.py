@@ -103,10 +103,10 @@ def hamlet_b1(commune_b) -> Area:
 def real_units(db) -> None:
     """A transactional test elsewhere may have flushed the units and catalogues loaded at session start; the
     activity catalogue's cache is dropped too (``pytestmark = pytest.mark.usefixtures("real_units")``)."""
-    from households import visits as household_services
+    from households.visits import activity_types_forget
 
     ensure_units()
-    household_services.activity_types_forget()
+    activity_types_forget()
 
 
 @pytest.fixture

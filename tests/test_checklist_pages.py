@@ -8,9 +8,9 @@ import pytest
 from accounts.models import Role, RoleAssignment
 from areas import services as area_services
 from households.models import ExportLog
-from tests.test_households import _real_units, household_a1  # noqa: F401
+from tests.test_households import household_a1  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_units")]
 
 PICK = "/households/checklist/"
 NAV_LINK = f'<a href="{PICK}">Danh sách kiểm tra</a>'

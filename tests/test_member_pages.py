@@ -10,9 +10,8 @@ import pytest
 
 from members.models import Member
 from tests.conftest import PASSWORD
-from tests.test_households import _real_units, member_a1, team_a1  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_units")]
 
 
 def _login(client, user, next_url: str | None = None):

@@ -17,13 +17,14 @@ from django.db import connections
 from areas import services as area_services
 from households.models import Visit
 from tests.conftest import PASSWORD
-from tests.test_households import _household, _real_units, household_a1, member_a1, team_a1  # noqa: F401
+from tests.test_households import _household, household_a1  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots"))  # noqa: S108  (screenshots to look at, not secrets)
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.usefixtures("real_units"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
 ]

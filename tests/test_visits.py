@@ -17,16 +17,14 @@ from members.models import Member
 from teams.models import Team
 from tests.test_households import (  # noqa: F401  (fixtures)
     _household,
-    _real_units,
     household_a1,
     household_a2,
     household_b1,
     leader_member_a1,
-    member_a1,
     member_b1,
-    team_a1,
-    team_b1,
 )
+
+pytestmark = pytest.mark.usefixtures("real_units")
 
 URL = "/api/v1/visits/"
 BULK = "/api/v1/visits/bulk/"
