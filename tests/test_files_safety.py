@@ -228,3 +228,22 @@ def test_a_control_character_in_an_xlsx_cell_is_refused_in_the_dry_run_and_the_i
         assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "Họ tên chủ hộ")]
     assert not Household.objects.exists()
     assert ImportJob.objects.filter(status="rejected").count() == 2
+
+
+def test_no_url_serves_the_uploaded_files_even_in_debug(settings):
+    """``make run`` runs with DEBUG: Django's ``static()`` helper would then serve MEDIA_ROOT (import files, citizens'
+    data) to anyone who guesses a name."""
+    import importlib
+
+    from django.urls import Resolver404, resolve
+
+    import cnscd.urls
+
+    settings.DEBUG = True
+    try:
+        importlib.reload(cnscd.urls)
+        with pytest.raises(Resolver404):
+            resolve(f"{settings.MEDIA_URL}imports/2026/12/ho-gia-dinh.xlsx", urlconf=cnscd.urls)
+    finally:
+        settings.DEBUG = False
+        importlib.reload(cnscd.urls)
