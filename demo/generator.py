@@ -29,7 +29,8 @@ from demo.copy import reserve, set_sequence
 from demo.names import Picker
 from demo.plan import DAYS, SCALES, DemoError, Unit, communes_for, day_weights, marker, plan_commune
 from demo.rows import ACTIVITY_WEIGHTS, Calendar, UnitRows, uuid_prefix
-from households.models import ActivityType, HouseholdFlag
+from households import flags
+from households.models import ActivityType
 from members.models import Member
 from teams.models import Team
 
@@ -167,27 +168,10 @@ class Generator:
         self.say("visit activities", activities)
 
     def _set_flags(self, units: list[Unit]) -> None:
-        """Each household's has_* flags from its visits' activities, following ActivityType.household_flag."""
-        flags = [flag.value for flag in HouseholdFlag]
-        aggregates = ", ".join(f"bool_or(t.household_flag = %s) AS {flag}" for flag in flags)
-        assignments = ", ".join(f"{flag} = f.{flag}" for flag in flags)
+        """Each household's has_* flags from its visits' activities: the one rule of ``households.flags``."""
         hamlet_ids = [u.area_id for u in units if u.number]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE households_household h SET {assignments}
-                FROM (
-                    SELECT v.household_id, {aggregates}
-                    FROM households_visit v
-                    JOIN households_visitactivity va ON va.visit_id = v.id
-                    JOIN households_activitytype t ON t.id = va.activity_type_id
-                    WHERE t.household_flag <> '' AND v.area_id = ANY(%s) AND v.household_id IS NOT NULL
-                    GROUP BY v.household_id
-                ) f
-                WHERE h.id = f.household_id
-                """,
-                [*flags, hamlet_ids],
-            )
+            cursor.execute(flags.turned_on(flags.stored("v.area_id = ANY(%s)")), [hamlet_ids])
             self.counts["households_flagged"] = cursor.rowcount
             self.say("household flags", cursor.rowcount)
             # Fresh planner statistics for every table written: with none, PostgreSQL guesses one row per table and
