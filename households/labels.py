@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import cache
 
 from django.utils import translation
-from django.utils.functional import lazy
 
+from cnscd.labels import listed, vi_labels
 from households.models import Category
 
 # Cells the import accepts for a category besides its value and its Vietnamese label (lower case).
@@ -30,8 +30,7 @@ NO_ALIASES = frozenset(["", "khong", "0", "false", "no", "n", "chưa"])
 
 def category_labels() -> dict[str, str]:
     """{category: Vietnamese label}, from the catalogue."""
-    with translation.override("vi"):
-        return {value: str(label) for value, label in Category.choices}
+    return vi_labels(Category)
 
 
 def yes_no() -> tuple[str, str]:
@@ -57,8 +56,6 @@ def yes_no_cells() -> tuple[frozenset[str], frozenset[str]]:
     return YES_ALIASES | {yes.lower()}, NO_ALIASES | {no.lower()}
 
 
-def _categories_listed() -> str:
-    return "Phân loại hộ: " + "; ".join(category_labels().values())
-
-
-categories_listed = lazy(_categories_listed, str)  # a line of the Instructions sheet, read when it is written
+def categories_listed():
+    """The line of the Instructions sheet naming the categories (lazy: read when the sheet is written)."""
+    return listed("Phân loại hộ", Category)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from functools import cache
 
 from django.db import models
-from django.utils import translation
-from django.utils.functional import lazy
 
+from cnscd.labels import vi_labels
 from members.models import Gender, MemberRole, Organization
 
 # Cells the import accepts besides a choice's value and its Vietnamese label (lower case).
@@ -29,22 +28,9 @@ ALIASES: dict[type[models.TextChoices], dict[str, str]] = {
 }
 
 
-def vi_labels(choices: type[models.TextChoices]) -> dict[str, str]:
-    """{value: Vietnamese label} of a model's choices, from the catalogue."""
-    with translation.override("vi"):
-        return {value: str(label) for value, label in choices.choices}
-
-
 @cache
 def lookup(choices: type[models.TextChoices]) -> dict[str, str]:
     """Cell text in lower case → the choice's value: the value itself, its Vietnamese label, an alias."""
     table = {value.lower(): value for value in choices.values}
     table |= {label.lower(): value for value, label in vi_labels(choices).items()}
     return table | {alias: str(value) for alias, value in ALIASES[choices].items()}
-
-
-def _listed(title: str, choices: type[models.TextChoices]) -> str:
-    return f"{title}: " + "; ".join(vi_labels(choices).values())
-
-
-listed = lazy(_listed, str)  # a line of the Instructions sheet, read when the sheet is written

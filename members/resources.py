@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
 from areas.models import Level
+from cnscd.labels import listed, vi_labels
 from imports.base import Column, ImportHandler, RowError
-from members import duplicates, labels, roster_rows, rules
+from members import duplicates, roster_rows, rules
 from members.models import Gender, Member, MemberRole, Organization
 from teams.models import Team, TeamStatus
 
@@ -119,8 +120,8 @@ class MemberImport(ImportHandler):
             "If any row has an error nothing is saved; the error list gives the row, the column and the reason."
         ),
         gettext_lazy("Check first with “Check only (dry run)”, then import."),
-        labels.listed("Tổ chức", Organization),
-        labels.listed("Vai trò", MemberRole),
+        listed("Tổ chức", Organization),
+        listed("Vai trò", MemberRole),
     ]
 
     # --- check ---------------------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class MemberImport(ImportHandler):
     # --- export --------------------------------------------------------------------------------------------
     def export_rows(self, queryset):
         resource = MemberResource()
-        genders, organizations, roles = (labels.vi_labels(c) for c in (Gender, Organization, MemberRole))
+        genders, organizations, roles = (vi_labels(c) for c in (Gender, Organization, MemberRole))
         for member in queryset.select_related("team__area__parent").order_by("team__area__path", "full_name"):
             yield [
                 resource.dehydrate_commune_code(member),

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook
 
+from cnscd.labels import vi_labels
 from members import duplicates, labels, rules
 from members.models import Gender, Member, MemberRole, Organization
 from members.resources import MemberImport
@@ -134,9 +135,9 @@ def test_the_rules_of_five_hundred_members_take_two_queries(django_assert_max_nu
 
 
 def test_the_import_reads_the_catalogues_labels_and_the_spellings_it_accepted_before():
-    assert labels.vi_labels(MemberRole) == {"leader": "Tổ trưởng", "deputy": "Tổ phó", "member": "Thành viên"}
-    assert labels.vi_labels(Gender) == {"male": "Nam", "female": "Nữ", "other": "Khác"}
-    assert labels.vi_labels(Organization)["enterprise"] == "Doanh nghiệp (VNPT, Viettel, Bưu điện…)"
+    assert vi_labels(MemberRole) == {"leader": "Tổ trưởng", "deputy": "Tổ phó", "member": "Thành viên"}
+    assert vi_labels(Gender) == {"male": "Nam", "female": "Nữ", "other": "Khác"}
+    assert vi_labels(Organization)["enterprise"] == "Doanh nghiệp (VNPT, Viettel, Bưu điện…)"
     organizations = labels.lookup(Organization)
     for cell in ("đoàn tn", "đoàn thanh niên", "youth_union"):
         assert organizations[cell] == "youth_union"
