@@ -79,7 +79,7 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     "household": {
         "view": PERSONAL_DATA_READERS,
         # Full phones: users assigned to the household's commune or below (SPEC.md §4); everyone else who may
-        # view sees them masked. households.services.phone_visible applies the "or below" part.
+        # view sees them masked. households.services.household_phone_visible applies the "or below" part.
         "view_phone": (COMMUNE_OFFICER, TEAM_LEADER, TEAM_MEMBER),
         "add": HOUSEHOLD_WRITERS,
         "change": HOUSEHOLD_WRITERS,
