@@ -2,8 +2,8 @@
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_rollup.py [--repeat 3] [--quick] [--json out.json]
 
-The database must hold a data set of ``manage.py generate_demo`` (``--scale province`` for the TARGETS.md figures).
-Measured, each beside its target (TARGETS.md):
+The database must hold a data set of ``manage.py generate_demo`` (``--scale province`` for the docs/TARGETS.md figures).
+Measured, each beside its target (docs/TARGETS.md):
 
 * full rollup — median of ``--repeat`` runs — and the reference: one hand-written statement (GROUPING SETS over
   every area of each visit's path × year, quarter, month) computing the same activity numbers, timed in the same
@@ -320,6 +320,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cnscd.settings")
     os.environ.update(DEBUG="0", ALLOWED_HOSTS="localhost,127.0.0.1,testserver", SECURE_SSL_REDIRECT="0")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
+    os.environ.setdefault("PERSONAL_DATA_HASH_KEY", "bench-only-personal-data-hash-key")
     import django
 
     django.setup()

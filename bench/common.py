@@ -37,6 +37,7 @@ def bench_environment() -> None:
     os.environ.update(DEBUG="0", ALLOWED_HOSTS="localhost,127.0.0.1,testserver", SECURE_SSL_REDIRECT="0")
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = "bench-only-" + os.urandom(16).hex()
+    os.environ.setdefault("PERSONAL_DATA_HASH_KEY", "bench-only-personal-data-hash-key")
 
 
 def free_port() -> int:

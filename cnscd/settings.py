@@ -6,8 +6,10 @@ what is real is decided in one place, ``cnscd/embedded.py``:
 * ``DATABASE_URL`` unset → a private PostgreSQL in ``.data/`` (pgserver). The portal is PostgreSQL-only.
 * ``REDIS_URL`` unset → Celery tasks run in-process, the cache is per process.
 
-``DEBUG`` is off unless set; with it off ``SECRET_KEY`` and ``ALLOWED_HOSTS`` are required and the
-production security settings apply (``manage.py check --deploy`` passes without warnings).
+Both only with ``DEBUG`` (or ``EMBEDDED_SERVICES=1``, which the test settings set for a machine without
+PostgreSQL or Redis): production refuses to start without them. ``DEBUG`` is off unless set; with it off
+``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL``, ``REDIS_URL`` and ``PERSONAL_DATA_HASH_KEY`` are required
+and the production security settings apply (``manage.py check --deploy`` passes without warnings).
 """
 
 from datetime import timedelta
@@ -35,6 +37,8 @@ def setting(name: str, default=environ.Env.NOTSET, cast=str):
 
 
 DEBUG = setting("DEBUG", default=False, cast=bool)
+# Embedded PostgreSQL and in-process Celery are development tools: never chosen by a missing variable in production.
+EMBEDDED_SERVICES = setting("EMBEDDED_SERVICES", default=DEBUG, cast=bool)
 
 if DEBUG:
     SECRET_KEY = setting("SECRET_KEY", default="insecure-development-key-only-for-debug")
@@ -44,8 +48,16 @@ else:
     ALLOWED_HOSTS = setting("ALLOWED_HOSTS", cast=list)
 
 # Keyed hashes of personal identifiers (citizen-ID) use their own key, so that rotating SECRET_KEY does not
-# break duplicate detection. Defaults to SECRET_KEY.
-PERSONAL_DATA_HASH_KEY = setting("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)
+# break duplicate detection: production must set it; DEBUG has a development key of its own.
+if DEBUG:
+    PERSONAL_DATA_HASH_KEY = setting("PERSONAL_DATA_HASH_KEY", default="insecure-development-hash-key-only-for-debug")
+else:
+    PERSONAL_DATA_HASH_KEY = setting("PERSONAL_DATA_HASH_KEY", default="")
+    if not PERSONAL_DATA_HASH_KEY:
+        raise ImproperlyConfigured(
+            "Set the PERSONAL_DATA_HASH_KEY environment variable: the key of the citizen-ID hashes, kept apart"
+            " from SECRET_KEY so that rotating the secret does not orphan them."
+        )
 
 INSTALLED_APPS = [
     "cnscd.apps.PortalAdminConfig",  # django.contrib.admin, reserved to superusers (cnscd/admin.py)
@@ -124,6 +136,10 @@ PGHISTORY_LEVEL = pghistory.Statement
 # --- Database: PostgreSQL only -------------------------------------------------------------------------
 if setting("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url_config(setting("DATABASE_URL"))}
+elif not EMBEDDED_SERVICES:
+    raise ImproperlyConfigured(
+        "Set the DATABASE_URL environment variable (postgres://…): only DEBUG starts an embedded PostgreSQL."
+    )
 else:
     from cnscd.embedded import embedded_database
 
@@ -147,6 +163,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker --------------------------------------------------------------------
 REDIS_URL = setting("REDIS_URL", default="")
+if not REDIS_URL and not EMBEDDED_SERVICES:
+    raise ImproperlyConfigured(
+        "Set the REDIS_URL environment variable (redis://…): the cache and the Celery broker;"
+        " only DEBUG runs tasks in-process."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "robustness-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("PERSONAL_DATA_HASH_KEY", "robustness-only-personal-data-hash-key")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from cnscd.settings import *  # noqa: E402,F403

@@ -22,6 +22,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         "DJANGO_SETTINGS_MODULE": "cnscd.settings",
         "DEBUG": "0",
         "SECRET_KEY": "p" + "r0duct10n-k3y-" * 5,
+        "PERSONAL_DATA_HASH_KEY": "h" + "a5h-k3y-" * 5,
         "ALLOWED_HOSTS": "cnscd.example.gov.vn",
     }
     result = subprocess.run(
@@ -52,6 +53,11 @@ def test_docker_compose_describes_the_production_services():
     assert services["beat"]["command"][:4] == ["celery", "-A", "cnscd", "beat"]
     for name in ("web", "worker", "beat", "postgres", "redis", "nginx"):
         assert "healthcheck" in services[name], name
+    for name in ("migrate", "web", "worker", "beat"):  # production refuses to start without these
+        environment = services[name]["environment"]
+        for variable in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PERSONAL_DATA_HASH_KEY", "ALLOWED_HOSTS"):
+            assert environment.get(variable), (name, variable)
+        assert environment["DEBUG"] == "0", name
     nginx_conf = services["nginx"]["volumes"][0].split(":")[0]
     assert (ROOT / nginx_conf).is_file()
     assert (ROOT / "Dockerfile").is_file()
@@ -104,7 +110,7 @@ def test_changes_to_roles_are_recorded_with_who_and_when(api, province_admin, co
     assert not hasattr(update, "password")
 
 
-TOOLING = {"pytest", "pytest-django", "ruff", "schemathesis", "hypothesis", "playwright", "factory-boy", "faker"}
+TOOLING = {"pytest", "pytest-django", "ruff", "schemathesis", "hypothesis", "playwright", "pgserver"}
 
 
 def _pins(path: Path) -> dict[str, str]:
@@ -130,10 +136,14 @@ def test_the_production_image_installs_the_runtime_requirements_only():
     base, dev = _pins(ROOT / "requirements" / "base.txt"), _pins(ROOT / "requirements" / "dev.txt")
     assert not TOOLING & set(base) and TOOLING <= set(dev) and not set(base) & set(dev)
     assert "-r requirements/dev.txt" in (ROOT / "requirements.txt").read_text()
+    assert "-r dev.txt" in (ROOT / "requirements" / "bench.txt").read_text()
+    assert not set(_pins(ROOT / "requirements" / "bench.txt")) & (set(base) | set(dev))
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "dev.txt" not in compose and "bench.txt" not in compose and "pip install" not in compose
     # Every third-party module the portal's own code imports at module level comes from base.txt.
     distributions = metadata.packages_distributions()
     needed = set()
-    for app in ("accounts", "areas", "cnscd", "households", "imports", "members", "reports", "teams"):
+    for app in ("accounts", "areas", "cnscd", "demo", "households", "imports", "members", "reports", "teams"):
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
