@@ -30,7 +30,7 @@ from areas.scoping import (
 
 SUPERUSERS_ONLY: tuple[str, ...] = ()
 OFFICERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER)
-# Personal data (SPEC.md §4): everyone but viewers, who read dashboards and reports only.
+# Personal data (docs/SPEC.md §4): everyone but viewers, who read dashboards and reports only.
 PERSONAL_DATA_READERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER, TEAM_LEADER, TEAM_MEMBER)
 # Exports and printouts of personal data (rosters, households, checklists for the rounds).
 PERSONAL_DATA_EXPORTERS = (PROVINCE_ADMIN, DISTRICT_OFFICER, COMMUNE_OFFICER, TEAM_LEADER)
@@ -78,7 +78,7 @@ POLICY: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "household": {
         "view": PERSONAL_DATA_READERS,
-        # Full phones: users assigned to the household's commune or below (SPEC.md §4); everyone else who may
+        # Full phones: users assigned to the household's commune or below (docs/SPEC.md §4); everyone else who may
         # view sees them masked. households.services.household_phone_visible applies the "or below" part.
         "view_phone": (COMMUNE_OFFICER, TEAM_LEADER, TEAM_MEMBER),
         "add": HOUSEHOLD_WRITERS,

@@ -1,4 +1,4 @@
-"""Benchmark: import of 100,000 households (.xlsx) — TARGETS.md: ≤ 30 s, peak memory ≤ 500 MB, and ≥ 10 × faster
+"""Benchmark: import of 100,000 households (.xlsx) — docs/TARGETS.md: ≤ 30 s, peak memory ≤ 500 MB, and ≥ 10 × faster
 than django-import-export's default row-by-row import of the same data.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_household_import.py [--rows 100000] [--repeat 3]

@@ -1,4 +1,4 @@
-"""Benchmark: import of a 5,500-row roster (.xlsx) — TARGETS.md: ≤ 15 s, peak memory ≤ 500 MB — and the ratio to
+"""Benchmark: import of a 5,500-row roster (.xlsx) — docs/TARGETS.md: ≤ 15 s, peak memory ≤ 500 MB — and the ratio to
 django-import-export's default row-by-row import of the same rows.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_roster_import.py [--rows 5500] [--repeat 3]

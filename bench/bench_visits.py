@@ -1,5 +1,5 @@
 """Benchmark: single ``POST /api/v1/visits/`` (req/s, p99, errors) and ``POST /api/v1/visits/bulk/`` (visits/s,
-100 a request, 10 % of them replays) against gunicorn on loopback — TARGETS.md: ≥ 300 req/s sustained 60 s with
+100 a request, 10 % of them replays) against gunicorn on loopback — docs/TARGETS.md: ≥ 300 req/s sustained 60 s with
 p99 ≤ 300 ms and 0 errors; ≥ 5,000 visits/s.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_visits.py [--seconds 60] [--bulk-seconds 20]
@@ -364,7 +364,7 @@ def cleanup(phases: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=60, help="single POST phase (TARGETS.md: sustained 60 s)")
+    parser.add_argument("--seconds", type=float, default=60, help="single POST phase (docs/TARGETS.md: sustained 60 s)")
     parser.add_argument("--bulk-seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (single POST)")
     parser.add_argument("--clients", type=int, default=8, help="Python client processes (fallback single POST)")

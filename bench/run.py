@@ -1,4 +1,4 @@
-"""``make bench``: every figure of TARGETS.md's speed table in one run, on PostgreSQL and Redis, in one table.
+"""``make bench``: every figure of docs/TARGETS.md's speed table in one run, on PostgreSQL and Redis, in one table.
 
     .venv/bin/python bench/run.py [--scale province|small] [--quick] [--results bench/RESULTS.md]
 
@@ -205,7 +205,7 @@ def markdown(rows: list[dict], info: dict[str, str], scale: str, quick: bool, co
         f"PostgreSQL {info['postgres']}, Python {info['python']}; load generator wrk: {info['wrk']}",
         f"- data set: `generate_demo --scale {scale}` ({data})" + (" — **--quick: short runs, not a measurement "
                                                                      "against the targets**" if quick else ""),
-        f"- {met} of {judged} figures meet their target (TARGETS.md)",
+        f"- {met} of {judged} figures meet their target (docs/TARGETS.md)",
         "",
         "| what | measured | target | met / not met |",
         "|---|---|---|---|",
@@ -236,6 +236,7 @@ def main() -> int:
         DEBUG="0",
         SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-only-" + os.urandom(16).hex(),
         ALLOWED_HOSTS="localhost,127.0.0.1,testserver",
+        PERSONAL_DATA_HASH_KEY=os.environ.get("PERSONAL_DATA_HASH_KEY") or "bench-only-personal-data-hash-key",
         SECURE_SSL_REDIRECT="0",
         PYTHONUNBUFFERED="1",
     )
@@ -245,7 +246,8 @@ def main() -> int:
     rows = run_scripts(env, args.quick)
     info = machine(url)
 
-    print(f"\n\nTARGETS.md speed table — scale {args.scale}{' (--quick)' if args.quick else ''}, {info['cores']} cores")
+    quick = " (--quick)" if args.quick else ""
+    print(f"\n\ndocs/TARGETS.md speed table — scale {args.scale}{quick}, {info['cores']} cores")
     print(table(rows))
     with open(args.results, "w", encoding="utf-8") as out:
         out.write(markdown(rows, info, args.scale, args.quick, counts))

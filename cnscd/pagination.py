@@ -4,7 +4,7 @@ from rest_framework.pagination import PageNumberPagination
 
 
 class Pagination(PageNumberPagination):
-    """``?page=N``, ``?page_size=N`` (at most 500), as API.md says.
+    """``?page=N``, ``?page_size=N`` (at most 500), as docs/API.md says.
 
     A page or page size that is not a whole number from 1 is a 400 (DRF would answer a 404 for the page and ignore
     the size); a page beyond the last stays DRF's 404.

@@ -96,7 +96,7 @@ class Household(models.Model):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class ActivityType(models.Model):
-    """One entry of the activity catalogue (SPEC.md §1). Data, so a province can add one without a release."""
+    """One entry of the activity catalogue (docs/SPEC.md §1). Data, so a province can add one without a release."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_vi = text.CharField(_("name (Vietnamese)"), max_length=200)
@@ -143,7 +143,7 @@ class VisitQuerySet(ScopedQuerySet):
     def for_user(self, user, roles=None) -> VisitQuerySet:
         """Visits under the user's scope for ``roles``, and the user's own visits while they hold one of the roles:
         a member helping at the commune's one-stop desk logs visits on the commune, above their hamlet, and still
-        reads them back (SPEC.md §2: "own records")."""
+        reads them back (docs/SPEC.md §2: "own records")."""
         scoped = super().for_user(user, roles)
         if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
             return scoped

@@ -1,6 +1,6 @@
 """Writes on households: create, update, the consent rule and its withdrawal, the derived flags.
 
-A household's phone is kept only with its consent (SPEC.md §4): ``household_consent`` is that rule for the API,
+A household's phone is kept only with its consent (docs/SPEC.md §4): ``household_consent`` is that rule for the API,
 the pages and the administration, ``consent_recorded_at_sql`` the same rule for the importer's upsert. Withdrawing
 consent erases the phone from the household, its audit history and every copy in free text
 (``household_consent_withdrawn``); a daily sweep is the safety net. Who reads the number in full is
@@ -183,7 +183,7 @@ def household_flags_refresh(*, household_ids: Iterable[int]) -> None:
 
 
 def household_phone_visible(*, user, household: Household) -> bool:
-    """Full phone only for commune officers and teams assigned to the household's commune or below (SPEC.md §4)."""
+    """Full phone only for commune officers and teams assigned to the household's commune or below (docs/SPEC.md §4)."""
     hamlet_path = household.area.path
     commune_path = hamlet_path[: hamlet_path.rstrip("/").rfind("/") + 1]
     phone_readers = policy.roles("household", "view_phone")

@@ -1,4 +1,4 @@
-"""The rules of a visit (API.md), as small functions of the objects they judge: no request, no query.
+"""The rules of a visit (docs/API.md), as small functions of the objects they judge: no request, no query.
 
 A visit sent by a phone is resolved (``item_resolved``: its ids turned into the objects the user may log on), then
 checked (``visit_check``: each rule below, every broken one reported at once, ``{field: [message]}``), then stored
@@ -77,7 +77,7 @@ def one_stop_desk_path(team: Team) -> str:
 
 def at_one_stop_desk(*, area: Area, team: Team | None) -> bool:
     """A visit without a household logged on the commune of the team's hamlet (or a commune-level team's commune):
-    help at the commune's one-stop desk, counted for that commune and above, never for a hamlet (API.md)."""
+    help at the commune's one-stop desk, counted for that commune and above, never for a hamlet (docs/API.md)."""
     return team is not None and area.level == Level.COMMUNE and area.path == one_stop_desk_path(team)
 
 

@@ -2,7 +2,7 @@
 
 A row report must say where the problem is (row, column) and what it is, not repeat the citizen-ID or phone typed
 in the cell: the report outlives the file (which is deleted once the import ends) and is read again later. The
-rule is the one of masked phones (SPEC.md §4, ``09******23``): a run of 9 or more digits (phones are 9–11 digits as
+rule is the one of masked phones (docs/SPEC.md §4, ``09******23``): a run of 9 or more digits (phones are 9–11 digits as
 typed, citizen-IDs 9 or 12; dates and counts have at most 8) keeps its first two and last two digits, whatever
 spaces, dots or dashes separate its groups; an e-mail address keeps the first letter of its name and its domain.
 """

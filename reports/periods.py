@@ -46,7 +46,7 @@ def _month_end(year: int, month: int) -> date:
 
 
 def parse_period(text: str) -> Period:
-    """Parse a period as API.md writes it; raises ``PeriodError`` with a sentence for the user (a year outside
+    """Parse a period as docs/API.md writes it; raises ``PeriodError`` with a sentence for the user (a year outside
     ``FIRST_YEAR``–``LAST_YEAR`` included). Every reader of a period — KPIs, reports, the team's month — uses it."""
     if not isinstance(text, str):
         text = ""

@@ -1,1 +1,1 @@
-"""``make robustness``: the robustness table of TARGETS.md, checked against a database of the suite's own."""
+"""``make robustness``: the robustness table of docs/TARGETS.md, checked against a database of the suite's own."""

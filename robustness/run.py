@@ -1,4 +1,4 @@
-"""``make robustness``: the robustness table of TARGETS.md, measured on a database of the suite's own.
+"""``make robustness``: the robustness table of docs/TARGETS.md, measured on a database of the suite's own.
 
 Every check runs in its own process (each configures Django for its own copy of the database, its own Redis
 situation or its own PostgreSQL server) and answers with rows: what, target, result, met. The table is printed
@@ -98,7 +98,7 @@ def main() -> int:
     met = sum(row.met for row in rows)
     mode = "quick (smoke) run" if args.quick else "full run"
     heading = (
-        f"# Robustness (TARGETS.md)\n\n"
+        f"# Robustness (docs/TARGETS.md)\n\n"
         f"`make robustness` ({mode}), {date.today().isoformat()}, {platform.node() or 'this machine'} "
         f"({platform.machine()}, Python {platform.python_version()}): {met} of {len(rows)} met, {total:.0f} s.\n"
         f"Written by `robustness/run.py`; each check's output is in its log (`{tmp_dir()}/<check>.log`).\n\n"

@@ -1,4 +1,4 @@
-"""Fixtures: the real units of province 80 (both structures) and the personas of STYLE.md.
+"""Fixtures: the real units of province 80 (both structures) and the personas of docs/STYLE.md.
 
 Personas: ``province_admin`` (current Tây Ninh, code 80), ``commune_officer_a`` / ``commune_officer_b`` (two of
 its communes), ``team_leader_a1`` / ``team_member_a1`` (hamlet A1 of commune A), ``viewer`` (the province),

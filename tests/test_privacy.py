@@ -1,5 +1,5 @@
 """Personal data lifecycle: consent withdrawal reaches the audit history, import files leave the disk, viewers read
-no personal data (SPEC.md §4, docs/security.md)."""
+no personal data (docs/SPEC.md §4, docs/security.md)."""
 
 import io
 import os

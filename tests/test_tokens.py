@@ -1,5 +1,5 @@
 """API tokens and sessions: a new token at each login, an expiry, and revocation by a password change, a
-deactivation and the API's logout (the personas of STYLE.md; the token endpoint as a phone calls it)."""
+deactivation and the API's logout (the personas of docs/STYLE.md; the token endpoint as a phone calls it)."""
 
 import threading
 from datetime import timedelta

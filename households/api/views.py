@@ -108,7 +108,7 @@ class HouseholdViewSet(ScopedModelViewSet):
 
 
 class ActivityTypeViewSet(viewsets.ReadOnlyModelViewSet):
-    """The activity catalogue (SPEC.md §1); province administrators add entries in the administration."""
+    """The activity catalogue (docs/SPEC.md §1); province administrators add entries in the administration."""
 
     queryset = ActivityType.objects.filter(active=True)
     serializer_class = ActivityTypeSerializer

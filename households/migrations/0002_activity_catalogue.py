@@ -1,4 +1,4 @@
-"""The activity catalogue of SPEC.md §1, as data: provinces add to it in the admin without a release."""
+"""The activity catalogue of docs/SPEC.md §1, as data: provinces add to it in the admin without a release."""
 
 from django.db import migrations
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def other_needs_a_note(apps, schema_editor):
-    """SPEC.md §1: ``other`` is "anything else, with a note"."""
+    """docs/SPEC.md §1: ``other`` is "anything else, with a note"."""
     apps.get_model("households", "ActivityType").objects.filter(code="other").update(requires_note=True)
 
 

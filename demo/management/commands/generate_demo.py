@@ -1,4 +1,4 @@
-"""``manage.py generate_demo --scale small|province|nation [--seed N]``: the deterministic data sets of TARGETS.md."""
+"""``manage.py generate_demo --scale small|province|nation [--seed N]``: docs/TARGETS.md's data sets."""
 
 from datetime import date
 
